@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Slices.Api.Common.Auth;
+
+/// <summary>
+/// PBKDF2-SHA256 with a per-user salt, stored as <c>pbkdf2-sha256$iterations$salt$hash</c> so the cost can rise
+/// later without breaking old hashes. 600,000 iterations by default (OWASP 2023); the test suite lowers it
+/// through <c>Auth:PasswordHashIterations</c>, which outside the Testing environment may only raise it.
+/// </summary>
+public sealed class Passwords
+{
+    public const int MinimumIterations = 600_000;
+    private const int SaltBytes = 16;
+    private const int HashBytes = 32;
+    private readonly int iterations;
+    private readonly string dummyHash;
+
+    public Passwords(IConfiguration config, IHostEnvironment env)
+    {
+        iterations = config.GetValue("Auth:PasswordHashIterations", MinimumIterations);
+        if (iterations < MinimumIterations && !env.IsEnvironment("Testing"))
+        {
+            throw new InvalidOperationException($"Auth:PasswordHashIterations must be at least {MinimumIterations}.");
+        }
+
+        dummyHash = Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)));
+    }
+
+    public string Hash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+        return string.Create(CultureInfo.InvariantCulture, $"pbkdf2-sha256${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+    }
+
+    public bool Verify(string password, string stored)
+    {
+        var parts = stored.Split('$');
+        if (parts.Length != 4 || parts[0] != "pbkdf2-sha256" || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n))
+        {
+            return false;
+        }
+
+        var expected = Convert.FromBase64String(parts[3]);
+        var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(parts[2]), n, HashAlgorithmName.SHA256, expected.Length);
+        return CryptographicOperations.FixedTimeEquals(actual, expected);
+    }
+
+    /// <summary>Spends the same time as a real check, so an unknown account cannot be told from a wrong password.</summary>
+    public void VerifyNothing(string password) => Verify(password, dummyHash);
+}

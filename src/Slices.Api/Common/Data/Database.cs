@@ -1,0 +1,50 @@
+using Dapper;
+using Npgsql;
+
+namespace Slices.Api.Common.Data;
+
+public static class Database
+{
+    /// <summary>
+    /// The connection string: <c>ConnectionStrings:Default</c> when set; otherwise, in Development, an embedded
+    /// PostgreSQL under <c>.data/postgres</c> (returned so the caller stops it on shutdown); anywhere else the
+    /// service refuses to start.
+    /// </summary>
+    public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(WebApplicationBuilder builder, ILogger logger)
+    {
+        var configured = builder.Configuration.GetConnectionString("Default");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return (configured, null);
+        }
+
+        if (!builder.Environment.IsDevelopment())
+        {
+            throw new InvalidOperationException("ConnectionStrings:Default is required outside Development (env ConnectionStrings__Default).");
+        }
+
+        var pg = await EmbeddedPostgres.StartAsync(Path.Combine(DataRoot(builder), "postgres"), "slices", logger, durable: true);
+        return (pg.ConnectionString("slices"), pg);
+    }
+
+    /// <summary>Where development state lives (database, signing key, mail, media): <c>.data</c> beside the content root.</summary>
+    public static string DataRoot(WebApplicationBuilder builder) =>
+        builder.Configuration["Data:Root"] ?? Path.Combine(builder.Environment.ContentRootPath, ".data");
+
+    public static IServiceCollection AddSlicesDatabase(this IServiceCollection services, string connectionString)
+    {
+        // snake_case columns map onto PascalCase members without an alias in every query.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        TypeHandlers.Register();
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            // Fail fast while the database is down instead of holding requests for 15 s.
+            csb.Timeout = 5;
+        }
+
+        var cs = csb.ConnectionString;
+        services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+        return services;
+    }
+}

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Slices.Api.Common.Data;
+
+/// <summary>
+/// A private PostgreSQL cluster started from the machine's own binaries: the development default and the
+/// test fixture's database. As root the server runs as the <c>postgres</c> user, because initdb refuses root.
+/// </summary>
+public sealed class EmbeddedPostgres : IAsyncDisposable
+{
+    private readonly string binDir;
+    private readonly string dataDir;
+    private readonly bool asPostgresUser;
+    private readonly ILogger logger;
+
+    private EmbeddedPostgres(string binDir, string dataDir, int port, bool asPostgresUser, ILogger logger)
+    {
+        this.binDir = binDir;
+        this.dataDir = dataDir;
+        Port = port;
+        this.asPostgresUser = asPostgresUser;
+        this.logger = logger;
+    }
+
+    public int Port { get; }
+
+    public string DataDirectory => dataDir;
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database}";
+
+    /// <summary>Starts (initialising on first use) a cluster in <paramref name="dataDir"/> and ensures <paramref name="database"/>.</summary>
+    public static async Task<EmbeddedPostgres> StartAsync(string dataDir, string database, ILogger logger, bool durable, CancellationToken ct = default)
+    {
+        var binDir = FindBinDirectory();
+        var asPostgres = !OperatingSystem.IsWindows() && Environment.UserName == "root";
+        dataDir = Path.GetFullPath(dataDir);
+        if (asPostgres && !ReachableByOthers(dataDir))
+        {
+            var fallback = Path.Combine(Path.GetTempPath(), "slices-pg-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dataDir)))[..12].ToLowerInvariant());
+            logger.LogWarning("{DataDir} is not reachable by the postgres user; keeping the PostgreSQL data under {Fallback} instead", dataDir, fallback);
+            dataDir = fallback;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(dataDir)!);
+        var pg = new EmbeddedPostgres(binDir, dataDir, FreePort(), asPostgres, logger);
+        await pg.StopStaleServerAsync(ct);
+        if (!File.Exists(Path.Combine(dataDir, "PG_VERSION")))
+        {
+            await pg.InitAsync(ct);
+        }
+
+        await pg.StartServerAsync(durable, ct);
+        await pg.EnsureDatabaseAsync(database, ct);
+        return pg;
+    }
+
+    public static string FindBinDirectory()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("pg_config", "--bindir") { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            var dir = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            if (p.ExitCode == 0 && File.Exists(Path.Combine(dir, "initdb")))
+            {
+                return dir;
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // pg_config is not installed: fall through to the distribution's versioned folders.
+        }
+
+        var newest = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "initdb")))
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
+                .FirstOrDefault()
+            : null;
+        return newest ?? throw new InvalidOperationException(
+            "No PostgreSQL server binaries found (pg_config --bindir, /usr/lib/postgresql/<version>/bin). Install the PostgreSQL server package or set ConnectionStrings:Default.");
+    }
+
+    private static bool ReachableByOthers(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return true;
+        }
+
+        for (var dir = Path.GetDirectoryName(path); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            if (Directory.Exists(dir) && (File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task InitAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(dataDir);
+        if (asPostgresUser)
+        {
+            await RunAsync("chown", ["-R", "postgres:postgres", dataDir], asPostgres: false, ct);
+        }
+
+        await RunAsync(Path.Combine(binDir, "initdb"),
+            ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"], asPostgresUser, ct);
+    }
+
+    private async Task StopStaleServerAsync(CancellationToken ct)
+    {
+        // A killed service leaves its server running; stop it so the cluster starts on a port we know.
+        if (File.Exists(Path.Combine(dataDir, "postmaster.pid")))
+        {
+            await RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"], asPostgresUser, ct, check: false);
+        }
+    }
+
+    private async Task StartServerAsync(bool durable, CancellationToken ct)
+    {
+        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300";
+        if (!durable)
+        {
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        }
+
+        await RunAsync(Path.Combine(binDir, "pg_ctl"),
+            ["-D", dataDir, "-o", options, "-l", Path.Combine(dataDir, "server.log"), "-w", "-t", "60", "start"], asPostgresUser, ct);
+        logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port}, data in {DataDir}", Port, dataDir);
+    }
+
+    private async Task EnsureDatabaseAsync(string database, CancellationToken ct)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(ConnectionString("postgres"));
+        await conn.OpenAsync(ct);
+        await using var exists = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", conn) { Parameters = { new() { Value = database } } };
+        if (await exists.ExecuteScalarAsync(ct) is null)
+        {
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", conn);
+            await create.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], asPostgresUser, CancellationToken.None, check: false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private static async Task RunAsync(string file, IReadOnlyList<string> args, bool asPostgres, CancellationToken ct, bool check = true)
+    {
+        var psi = asPostgres ? new ProcessStartInfo("runuser") : new ProcessStartInfo(file);
+        if (asPostgres)
+        {
+            foreach (var a in new[] { "-u", "postgres", "--", file })
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.WorkingDirectory = Path.GetTempPath();
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        if (check && p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(file)} failed ({p.ExitCode}): {await stderr}{await stdout}");
+        }
+    }
+}

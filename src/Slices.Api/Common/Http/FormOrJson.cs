@@ -1,0 +1,38 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace Slices.Api.Common.Http;
+
+/// <summary>
+/// Bodies that browsers and old clients post as forms and newer clients as JSON (log in, cancel link):
+/// either becomes the same record. Anything else is 415.
+/// </summary>
+public static class FormOrJson
+{
+    public static readonly string[] ContentTypes = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+
+    public static async Task<T?> ReadAsync<T>(HttpRequest request, CancellationToken ct)
+    {
+        var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            var node = new JsonObject();
+            foreach (var (key, value) in form)
+            {
+                node[key] = value.ToString();
+            }
+
+            return node.Deserialize<T>(options);
+        }
+
+        if (request.HasJsonContentType())
+        {
+            return await request.ReadFromJsonAsync<T>(options, ct);
+        }
+
+        throw new BadHttpRequestException("Expected JSON or a form.", StatusCodes.Status415UnsupportedMediaType);
+    }
+}

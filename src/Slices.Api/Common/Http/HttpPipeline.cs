@@ -1,0 +1,72 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Slices.Api.Common.Http;
+
+public static class HttpPipeline
+{
+    public const string LoginPolicy = "login";
+    public const string PublicWritePolicy = "public-write";
+
+    /// <summary><c>/api/stages/</c> is <c>/api/stages</c>: the contract accepts a trailing slash everywhere.</summary>
+    public static IApplicationBuilder UseTrailingSlashTolerance(this IApplicationBuilder app) => app.Use((http, next) =>
+    {
+        var path = http.Request.Path.Value;
+        // The Scalar UI redirects /scalar to /scalar/ itself, so that its assets resolve relative to it.
+        if (path is { Length: > 1 } && path[^1] == '/' && !http.Request.Path.StartsWithSegments("/scalar"))
+        {
+            http.Request.Path = new PathString(path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/");
+        }
+
+        return next(http);
+    });
+
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((http, next) =>
+    {
+        http.Response.OnStarting(() =>
+        {
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            // The Scalar UI runs its own inline bootstrap script; every other HTML page is ours and needs no inline script.
+            if (http.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true
+                && !http.Request.Path.StartsWithSegments("/scalar"))
+            {
+                headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'";
+            }
+
+            return Task.CompletedTask;
+        });
+        return next(http);
+    });
+
+    /// <summary>
+    /// Per-client-address limits for the routes anyone can hammer (log in, public reservation requests).
+    /// Rejections are 429 problem+json with <c>Retry-After</c>, not the built-in 503.
+    /// </summary>
+    public static IServiceCollection AddSlicesRateLimits(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(LoginPolicy, http => PerAddress(http, config.GetSection("RateLimits:Login"), 60));
+            o.AddPolicy(PublicWritePolicy, http => PerAddress(http, config.GetSection("RateLimits:PublicWrite"), 60));
+            o.OnRejected = async (ctx, _) =>
+            {
+                var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
+                ctx.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ProblemHandling.WriteAsync(ctx.HttpContext, new Failure(429, "rate_limited", $"Too many requests; retry after {retryAfter} s."));
+            };
+        });
+        return services;
+    }
+
+    private static RateLimitPartition<string> PerAddress(HttpContext http, IConfigurationSection section, int defaultPermits) =>
+        RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = section.GetValue("PermitLimit", defaultPermits),
+            Window = section.GetValue("Window", TimeSpan.FromMinutes(1)),
+            QueueLimit = 0,
+        });
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Slices.Api.Common.Http;
+
+public static class Json
+{
+    /// <summary>The contract's JSON: snake_case members, lower-case enum strings, null members written, instants in UTC.</summary>
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        options.Converters.Add(new UtcInstantConverter());
+        options.Converters.Add(new TimeConverter());
+    }
+
+    public static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+
+    /// <summary>
+    /// Writes instants as <c>2026-05-01T18:30:00Z</c>; reads any ISO 8601 instant and normalises it to UTC,
+    /// the only offset Npgsql accepts for <c>timestamptz</c>.
+    /// </summary>
+    private sealed class UtcInstantConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetDateTimeOffset().ToUniversalTime();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Times as <c>HH:MM:SS</c>; input also accepts <c>HH:MM</c>.</summary>
+    private sealed class TimeConverter : JsonConverter<TimeOnly>
+    {
+        private static readonly string[] Formats = ["HH:mm:ss", "HH:mm", "HH:mm:ss.FFFFFFF"];
+
+        public override TimeOnly Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            TimeOnly.TryParseExact(reader.GetString(), Formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t)
+                ? t
+                : throw new JsonException("Expected a time as HH:MM:SS or HH:MM.");
+
+        public override void Write(Utf8JsonWriter writer, TimeOnly value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Slices.Api.Common.Http;
+
+/// <summary>
+/// PATCH as "PUT of the current resource with the sent members replaced": a slice loads its replace-request for
+/// the current state, merges the client's members over it here, and sends it through the same validated
+/// replace handler. Members the client may not write are refused by name; members the resource does not have
+/// are ignored, as for POST and PUT.
+/// </summary>
+public static class Patch
+{
+    public static Result<T> Merge<T>(T current, JsonElement patch, JsonSerializerOptions options, params string[] readOnly)
+    {
+        if (patch.ValueKind != JsonValueKind.Object)
+        {
+            return Failure.BadRequest("malformed_json", "A PATCH body must be a JSON object.");
+        }
+
+        var merged = JsonSerializer.SerializeToNode(current, options)!.AsObject();
+        var refused = new Dictionary<string, string[]>();
+        foreach (var member in patch.EnumerateObject())
+        {
+            if (readOnly.Contains(member.Name, StringComparer.Ordinal))
+            {
+                refused[member.Name] = [$"'{member.Name}' cannot be changed here."];
+            }
+            else if (merged.ContainsKey(member.Name))
+            {
+                merged[member.Name] = JsonNode.Parse(member.Value.GetRawText());
+            }
+        }
+
+        if (refused.Count > 0)
+        {
+            return new Failure(StatusCodes.Status400BadRequest, "read_only_field", "The request tries to change members that are read-only.", refused);
+        }
+
+        return merged.Deserialize<T>(options)!;
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Slices.Api.Common.Http;
+
+/// <summary>An expected way for a request to fail: it becomes a problem+json answer with a stable <c>code</c>.</summary>
+public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
+{
+    public static Failure NotFound(string what) => new(StatusCodes.Status404NotFound, "not_found", $"{what} was not found.");
+
+    public static Failure Conflict(string code, string detail) => new(StatusCodes.Status409Conflict, code, detail);
+
+    public static Failure BadRequest(string code, string detail) => new(StatusCodes.Status400BadRequest, code, detail);
+
+    public static Failure Forbidden(string detail) => new(StatusCodes.Status403Forbidden, "forbidden", detail);
+
+    public static Failure PreconditionFailed() =>
+        new(StatusCodes.Status412PreconditionFailed, "precondition_failed", "The resource has changed since the ETag given in If-Match.");
+
+    public static Failure Invalid(string field, string message) =>
+        new(StatusCodes.Status400BadRequest, "validation_failed", "One or more fields are invalid.", new Dictionary<string, string[]> { [field] = [message] });
+
+    public ProblemHttpResult ToProblem()
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = Code };
+        if (Errors is not null)
+        {
+            extensions["errors"] = Errors;
+        }
+
+        return TypedResults.Problem(detail: Detail, statusCode: Status, extensions: extensions);
+    }
+}
+
+/// <summary>A handler's answer: a value, or a <see cref="Failure"/> the client can act on.</summary>
+public readonly struct Result<T>
+{
+    private readonly T? value;
+
+    private Result(T? value, Failure? failure)
+    {
+        this.value = value;
+        Failure = failure;
+    }
+
+    public Failure? Failure { get; }
+
+    public bool IsSuccess => Failure is null;
+
+    public T Value => IsSuccess ? value! : throw new InvalidOperationException($"No value: {Failure!.Code}");
+
+#pragma warning disable CA2225 // The conversions are the point: handlers return a value or a failure as is.
+    public static implicit operator Result<T>(T value) => new(value, null);
+
+    public static implicit operator Result<T>(Failure failure) => new(default, failure);
+#pragma warning restore CA2225
+
+    public Results<TOk, ProblemHttpResult> ToHttp<TOk>(Func<T, TOk> ok)
+        where TOk : IResult => IsSuccess ? ok(value!) : Failure!.ToProblem();
+}

@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using Carter;
+using Dapper;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Users;
+
+public static class DeactivateUser
+{
+    public sealed record DeactivateUserCommand(string Key, Caller Caller, long? IfMatch) : ICommand<Result<bool>>;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/users/{username}",
+                async Task<Results<NoContent, ProblemHttpResult>> (string username, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
+                    (await mediator.Send(new DeactivateUserCommand(username, user.Caller(), ETags.IfMatch(http)), ct)).ToHttp(_ => TypedResults.NoContent()))
+            .WithName("DeactivateUser").WithTags("Users").WithSummary("Deactivate a user (is_active = false) and end their sessions; history is kept")
+            .RequireAuthorization(CurrentUser.AdminPolicy)
+            .WithProblems();
+    }
+
+    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<DeactivateUserCommand, Result<bool>>
+    {
+        private const string Deactivate = $"""
+            UPDATE users u SET is_active = false WHERE {UserProfiles.ByKey} AND {ETags.Guard} RETURNING id
+            """;
+
+        public async ValueTask<Result<bool>> Handle(DeactivateUserCommand c, CancellationToken ct)
+        {
+            return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
+            {
+                var target = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                    $"SELECT u.id FROM users u WHERE {UserProfiles.ByKey}", new { key = c.Key }, tx, cancellationToken: ct));
+                if (target is null)
+                {
+                    return Failure.NotFound("User");
+                }
+
+                if (target == c.Caller.Id)
+                {
+                    return Failure.Conflict("cannot_deactivate_self", "An admin cannot deactivate their own account.");
+                }
+
+                if (await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(Deactivate, new { key = c.Key, c.IfMatch }, tx, cancellationToken: ct)) is null)
+                {
+                    return Failure.PreconditionFailed();
+                }
+
+                await conn.ExecuteAsync(new CommandDefinition(
+                    "UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND revoked_at IS NULL",
+                    new { id = target, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
+                return true;
+            }, ct);
+        }
+    }
+}

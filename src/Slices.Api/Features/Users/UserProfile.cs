@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using FluentValidation;
+using Npgsql;
+using Slices.Api.Common.Data;
+
+[assembly: PgConstraint("users_username_key", 409, "duplicate_username", "That username is taken.")]
+[assembly: PgConstraint("users_email_key", 409, "duplicate_email", "That email address is already registered.")]
+
+namespace Slices.Api.Features.Users;
+
+/// <summary>A user as every account route shows it. Shared by the Users and Auth slices, which all answer with it.</summary>
+public sealed record UserProfile(
+    long Id,
+    string? Username,
+    string? Email,
+    string? PhoneNumber,
+    string FirstName,
+    string LastName,
+    string ThirdName,
+    DateOnly? BirthDate,
+    string Role,
+    long[] Groups,
+    bool IsActive,
+    DateTime CreatedAt);
+
+public static partial class UserProfiles
+{
+    /// <summary>Selects <see cref="UserProfile"/> columns plus <c>version</c>; append a WHERE on <c>u</c>.</summary>
+    public const string Select = """
+        SELECT u.id, u.username::text, u.email::text, u.phone_number, u.first_name, u.last_name, u.third_name, u.birth_date,
+               u.role, ARRAY(SELECT gm.group_id FROM group_members gm WHERE gm.user_id = u.id ORDER BY gm.group_id) AS groups,
+               u.is_active, u.created_at, u.xmin::text::bigint AS version
+        FROM users u
+        """;
+
+    public static async Task<(UserProfile Profile, long Version)?> FindAsync(NpgsqlConnection conn, string where, object args, CancellationToken ct, NpgsqlTransaction? tx = null)
+    {
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"{Select} WHERE {where}", args, tx, cancellationToken: ct));
+        return row is null ? null : (row.ToProfile(), row.Version);
+    }
+
+    public static async Task<IReadOnlyList<UserProfile>> ListAsync(NpgsqlConnection conn, string whereAndOrder, object args, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<Row>(new CommandDefinition($"{Select} {whereAndOrder}", args, cancellationToken: ct));
+        return rows.Select(r => r.ToProfile()).ToList();
+    }
+
+    /// <summary>Finds <c>/api/users/{username}</c>: by username, or by email for accounts that have no username.</summary>
+    public const string ByKey = "(u.username = @key::citext OR (u.username IS NULL AND u.email = @key::citext))";
+
+    [GeneratedRegex(@"^[\w.@+-]{1,150}$")]
+    public static partial Regex UsernamePattern();
+
+    [GeneratedRegex(@"^\+[0-9]{7,15}$")]
+    public static partial Regex PhonePattern();
+
+    public static IRuleBuilderOptions<T, string?> ValidUsername<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(u => u is null || UsernamePattern().IsMatch(u)).WithMessage("username must be 1–150 letters, digits or . @ + - _.");
+
+    public static IRuleBuilderOptions<T, string?> ValidEmail<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.MaximumLength(254).EmailAddress().WithMessage("email must be a valid email address.");
+
+    public static IRuleBuilderOptions<T, string?> ValidPassword<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(p => p is null || p.Length is >= 8 and <= 128).WithMessage("password must be 8–128 characters.");
+
+    public static IRuleBuilderOptions<T, string?> ValidPhone<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(p => p is null || PhonePattern().IsMatch(p)).WithMessage("phone_number must be in E.164 form: + and 7–15 digits.");
+
+    public static IRuleBuilderOptions<T, string?> ValidName<T>(this IRuleBuilder<T, string?> rule) => rule.MaximumLength(150);
+
+    public static IRuleBuilderOptions<T, DateOnly?> ValidBirthDate<T>(this IRuleBuilder<T, DateOnly?> rule, TimeProvider clock) =>
+        rule.Must(d => d is null || (d.Value <= DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime) && d.Value.Year >= 1900))
+            .WithMessage("birth_date must be a past date after 1900.");
+
+    private sealed record Row(long Id, string? Username, string? Email, string? PhoneNumber, string FirstName, string LastName, string ThirdName,
+        DateOnly? BirthDate, string Role, long[] Groups, bool IsActive, DateTime CreatedAt, long Version)
+    {
+        public UserProfile ToProfile() => new(Id, Username, Email, PhoneNumber, FirstName, LastName, ThirdName, BirthDate, Role, Groups, IsActive, CreatedAt);
+    }
+}

@@ -1,0 +1,76 @@
+using Carter;
+using FluentValidation;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+using var startupLogs = LoggerFactory.Create(l => l.AddConsole());
+var startupLogger = startupLogs.CreateLogger("Slices.Startup");
+
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+{
+    builder.WebHost.UseUrls("http://localhost:9000");
+}
+
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.AddServerHeader = false;
+    // Uploads may be 5 MiB; JSON routes are held to 1 MiB by RequestLimits.
+    k.Limits.MaxRequestBodySize = RequestLimits.MaxUploadBytes + (64 * 1024);
+});
+
+var (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
+var jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+builder.Services.AddProblemHandling();
+builder.Services.AddSlicesDatabase(connectionString);
+builder.Services.AddSlicesAuth(jwt);
+builder.Services.AddSlicesRateLimits(builder.Configuration);
+builder.Services.AddSlicesOpenApi();
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+builder.Services.AddMediator(o =>
+{
+    o.ServiceLifetime = ServiceLifetime.Singleton;
+    o.PipelineBehaviors = [typeof(ValidationBehavior<,>)];
+});
+builder.Services.AddValidators();
+// Carter maps the modules only; validators are registered once, above, for the mediator's validation behavior.
+builder.Services.AddCarter(configurator: c => c.WithEmptyValidators());
+ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Json.SnakeCase(member.Name);
+
+var app = builder.Build();
+
+await Migrations.ApplyAsync(connectionString, startupLogger);
+await AdminAccount.EnsureAsync(
+    app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), app.Services.GetRequiredService<Passwords>(),
+    app.Configuration, app.Environment, startupLogger);
+
+app.UseTrailingSlashTolerance();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseSecurityHeaders();
+app.UseRequestLimits();
+app.UseRouting();
+app.UseRateLimiter();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseMiddleware<IdempotencyMiddleware>();
+
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference(o => o.AddDocument("v1").WithTitle("Slices API")).AllowAnonymous();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapCarter();
+
+await app.RunAsync();
+if (embedded is not null)
+{
+    await embedded.StopAsync();
+}
+
+// The integration tests start the service through WebApplicationFactory<Program>, which needs this type to be public.
+public partial class Program;
