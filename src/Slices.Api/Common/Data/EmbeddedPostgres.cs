@@ -157,6 +157,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops a server whose owner died (a killed test run), given its data directory.</summary>
+    public static Task StopOrphanAsync(string dataDir) =>
+        RunAsync(Path.Combine(FindBinDirectory(), "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"],
+            !OperatingSystem.IsWindows() && Environment.UserName == "root", CancellationToken.None, check: false);
+
     public async Task StopAsync()
     {
         await RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], asPostgresUser, CancellationToken.None, check: false);

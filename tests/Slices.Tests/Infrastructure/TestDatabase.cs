@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Slices.Api.Common.Data;
+
+namespace Slices.Tests.Infrastructure;
+
+/// <summary>
+/// A private PostgreSQL cluster for one test run (temp dir, free port, fsync off), removed afterwards; or the
+/// server named by TEST_DATABASE_URL. Clusters left behind by a killed run are stopped and removed first.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private const string Prefix = "slices-tests-";
+    private readonly EmbeddedPostgres? cluster;
+
+    private TestDatabase(string connectionString, EmbeddedPostgres? cluster)
+    {
+        ConnectionString = connectionString;
+        this.cluster = cluster;
+    }
+
+    public string ConnectionString { get; }
+
+    public static async Task<TestDatabase> StartAsync()
+    {
+        if (Environment.GetEnvironmentVariable("TEST_DATABASE_URL") is { Length: > 0 } url)
+        {
+            return new TestDatabase(url, null);
+        }
+
+        await RemoveOrphansAsync();
+        var dir = Path.Combine(Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var pg = await EmbeddedPostgres.StartAsync(Path.Combine(dir, "data"), "slices_tests", NullLogger.Instance, durable: false);
+        return new TestDatabase(pg.ConnectionString("slices_tests"), pg);
+    }
+
+    /// <summary>A second database on the same server, for tests that need their own (e.g. two service instances).</summary>
+    public async Task<string> CreateDatabaseAsync(string name)
+    {
+        var csb = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);
+        var target = csb.Database;
+        csb.Database = "postgres";
+        await using var conn = new Npgsql.NpgsqlConnection(csb.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
+        await cmd.ExecuteNonQueryAsync();
+        csb.Database = name;
+        _ = target;
+        return csb.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (cluster is not null)
+        {
+            await cluster.StopAsync();
+            TryDelete(Path.GetDirectoryName(cluster.DataDirectory)!);
+        }
+    }
+
+    private static async Task RemoveOrphansAsync()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            var name = Path.GetFileName(dir)[Prefix.Length..];
+            if (!int.TryParse(name.Split('-')[0], out var pid) || ProcessAlive(pid))
+            {
+                continue;
+            }
+
+            var data = Path.Combine(dir, "data");
+            if (File.Exists(Path.Combine(data, "postmaster.pid")))
+            {
+                await EmbeddedPostgres.StopOrphanAsync(data);
+            }
+
+            TryDelete(dir);
+        }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a later run removes what is left.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+}
