@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Platform;
+
+public sealed class ConventionsTests(SlicesFixture fx)
+{
+    [Fact]
+    public async Task Unknown_route_is_a_404_problem()
+    {
+        var reply = (await fx.Api.GetAsync("/api/no-such-thing")).IsProblem(HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(404, reply.Body!["status"]!.GetValue<int>());
+        Assert.Equal("/api/no-such-thing", reply.Body["instance"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(reply.Body["trace_id"]!.GetValue<string>()));
+        Assert.NotNull(reply.Body["title"]);
+        Assert.NotNull(reply.Body["type"]);
+    }
+
+    [Fact]
+    public async Task Wrong_method_is_a_405_problem()
+    {
+        (await fx.Api.DeleteAsync("/api/auth/signup")).IsProblem(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task Wrong_content_type_is_a_415_problem()
+    {
+        var content = new StringContent("{}", Encoding.UTF8, "text/plain");
+        (await fx.Api.PostAsync("/api/auth/signup", content)).IsProblem(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+    }
+
+    [Theory]
+    [InlineData("{\"username\":")]
+    [InlineData("not json")]
+    [InlineData("{\"username\": 12, \"password\": [1]}")]
+    public async Task Malformed_json_is_a_400_problem(string body)
+    {
+        (await fx.Api.PostAsync("/api/auth/signup", body)).IsProblem(HttpStatusCode.BadRequest, "malformed_json");
+    }
+
+    [Fact]
+    public async Task A_body_over_one_mebibyte_is_413()
+    {
+        var huge = "{\"username\":\"" + new string('a', 1_100_000) + "\"}";
+        (await fx.Api.PostAsync("/api/auth/signup", huge)).IsProblem(HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+    }
+
+    [Fact]
+    public async Task A_malformed_query_number_is_400_naming_the_parameter()
+    {
+        var reply = (await fx.Api.GetAsync("/api/users?limit=abc", await fx.AdminTokenAsync())).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.NotNull(reply.Body!["errors"]!["limit"]);
+    }
+
+    [Fact]
+    public async Task A_trailing_slash_is_accepted()
+    {
+        var user = await fx.NewUserAsync();
+        (await fx.Api.GetAsync("/api/users/me/", user.Token)).Is(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Responses_carry_security_headers_and_no_server_banner()
+    {
+        var reply = await fx.Api.GetAsync("/health/live");
+        Assert.Equal("nosniff", reply.Header("X-Content-Type-Options"));
+        Assert.Equal("no-referrer", reply.Header("Referrer-Policy"));
+        Assert.Null(reply.Header("Server"));
+    }
+
+    [Fact]
+    public async Task Idempotent_replay_returns_the_first_response_and_creates_once()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = new { username = $"idem_{Guid.NewGuid():N}"[..24], password = "long-enough-1" };
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = key };
+        var first = (await fx.Api.PostAsync("/api/auth/signup", body, headers: headers)).Is(HttpStatusCode.Created);
+        var second = (await fx.Api.PostAsync("/api/auth/signup", body, headers: headers)).Is(HttpStatusCode.Created);
+
+        Assert.Equal("true", second.Header("Idempotent-Replayed"));
+        Assert.Null(first.Header("Idempotent-Replayed"));
+        Assert.Equal(first.Body!.ToJsonString(), second.Body!.ToJsonString());
+        Assert.Equal(first.Header("Location"), second.Header("Location"));
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_with_another_body_is_409()
+    {
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString() };
+        (await fx.Api.PostAsync("/api/auth/signup", new { username = $"idem_{Guid.NewGuid():N}"[..24], password = "long-enough-1" }, headers: headers)).Is(HttpStatusCode.Created);
+        (await fx.Api.PostAsync("/api/auth/signup", new { username = $"idem_{Guid.NewGuid():N}"[..24], password = "long-enough-1" }, headers: headers))
+            .IsProblem(HttpStatusCode.Conflict, "idempotency_key_reused");
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_with_one_idempotency_key_execute_once()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var username = $"race_{Guid.NewGuid():N}"[..24];
+        var headers = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString() };
+        var replies = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            fx.Api.PostAsync("/api/users", new { username, password = "long-enough-1" }, admin, headers)));
+
+        Assert.All(replies, r => r.Is(HttpStatusCode.Created));
+        Assert.Single(replies.Select(r => r.Id).Distinct());
+        Assert.Equal(9, replies.Count(r => r.Header("Idempotent-Replayed") == "true"));
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_is_scoped_to_its_caller()
+    {
+        var alice = await fx.NewUserAsync();
+        var bob = await fx.NewUserAsync();
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString() };
+        // Log out is not a create route, so use the admin create for one caller and sign-up for the anonymous one.
+        var anon = (await fx.Api.PostAsync("/api/auth/signup", new { username = $"k_{Guid.NewGuid():N}"[..20], password = "long-enough-1" }, headers: key)).Is(HttpStatusCode.Created);
+        var admin = (await fx.Api.PostAsync("/api/users", new { username = $"k_{Guid.NewGuid():N}"[..20], password = "long-enough-1" }, await fx.AdminTokenAsync(), key)).Is(HttpStatusCode.Created);
+        Assert.NotEqual(anon.Body!["user"]!["id"]!.GetValue<long>(), admin.Id);
+        Assert.NotEqual(alice.Id, bob.Id);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_routes_with_bearer_security()
+    {
+        var doc = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!;
+        Assert.StartsWith("3.1", doc["openapi"]!.GetValue<string>(), StringComparison.Ordinal);
+        var paths = doc["paths"]!.AsObject();
+        foreach (var route in new[] { "/api/auth/signup", "/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/users/me", "/api/users", "/api/users/{username}" })
+        {
+            Assert.True(paths.ContainsKey(route), $"{route} is missing from the OpenAPI document");
+        }
+
+        Assert.NotNull(doc["components"]!["securitySchemes"]!["Bearer"]);
+        Assert.NotNull(paths["/api/users/me"]!["get"]!["security"]);
+        Assert.Null(paths["/api/auth/signup"]!["post"]!["security"]);
+        var schema = doc["components"]!["schemas"]!["UserProfile"]!["properties"]!.AsObject();
+        Assert.True(schema.ContainsKey("phone_number"));
+    }
+
+    [Fact]
+    public async Task Every_api_route_declares_who_may_call_it()
+    {
+        var doc = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!;
+        var publicRoutes = new[] { "/api/auth/signup", "/api/auth/login", "/api/auth/refresh" };
+        foreach (var (path, item) in doc["paths"]!.AsObject())
+        {
+            foreach (var (method, op) in item!.AsObject())
+            {
+                var secured = op!["security"] is JsonArray { Count: > 0 };
+                var isPublic = publicRoutes.Contains(path) || path.StartsWith("/api/restaurant", StringComparison.Ordinal) || path.StartsWith("/media", StringComparison.Ordinal);
+                Assert.True(secured || isPublic, $"{method.ToUpperInvariant()} {path} is neither secured nor a known public route");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_scalar_reference_answers_html()
+    {
+        using var client = fx.Host.Server.CreateClient();
+        var response = await client.GetAsync(new Uri("/scalar/", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("openapi/v1.json", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+}
