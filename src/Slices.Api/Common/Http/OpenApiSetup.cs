@@ -29,9 +29,22 @@ public static class OpenApiSetup
             };
             return Task.CompletedTask;
         });
-        o.AddOperationTransformer((operation, context, _) =>
+        o.AddOperationTransformer(async (operation, context, ct) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            // PATCH handlers bind the raw JsonElement (to merge only the members sent); document the resource
+            // shape they accept instead, taken from the route's .Accepts<T>().
+            if (metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>().LastOrDefault() is { RequestType: { } accepted }
+                && accepted != typeof(System.Text.Json.JsonElement)
+                && operation.RequestBody?.Content is { } content)
+            {
+                var schema = await context.GetOrCreateSchemaAsync(accepted, null, ct);
+                foreach (var media in content.Values)
+                {
+                    media.Schema = schema;
+                }
+            }
+
             if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
             {
                 operation.Security ??= [];
@@ -40,8 +53,6 @@ public static class OpenApiSetup
                     [new OpenApiSecuritySchemeReference(Scheme, context.Document)] = [],
                 });
             }
-
-            return Task.CompletedTask;
         });
     });
 }

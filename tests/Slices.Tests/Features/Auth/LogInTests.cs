@@ -106,3 +106,26 @@ public sealed class LogInTests(SlicesFixture fx)
         (await fx.Api.GetAsync("/api/users/me", user.Token)).Is(HttpStatusCode.Unauthorized);
     }
 }
+
+public sealed class LogInRateLimitTests(SlicesFixture fx)
+{
+    [Fact]
+    public async Task Log_ins_from_one_address_past_the_limit_get_429_with_retry_after()
+    {
+        await using var host = await SlicesFixture.StartHostAsync(fx.Database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["RateLimits:Login:PermitLimit"] = "3",
+            ["RateLimits:Login:Window"] = "00:10:00",
+        });
+        using var api = new Infrastructure.Api(host.Server.CreateClient());
+        var replies = new List<Reply>();
+        for (var i = 0; i < 4; i++)
+        {
+            replies.Add(await api.PostAsync("/api/auth/login", new { username = $"nobody_{i}", password = "whatever-1" }));
+        }
+
+        Assert.All(replies.Take(3), r => r.Is(HttpStatusCode.Unauthorized));
+        var limited = replies[3].IsProblem(HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.True(int.Parse(limited.Header("Retry-After")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+}
