@@ -1,5 +1,6 @@
 using Carter;
 using FluentValidation;
+using Slices.Api.Common;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
@@ -21,8 +22,19 @@ builder.WebHost.ConfigureKestrel(k =>
     k.Limits.MaxRequestBodySize = RequestLimits.MaxUploadBytes + (64 * 1024);
 });
 
-var (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
-var jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
+string connectionString;
+EmbeddedPostgres? embedded;
+JwtSettings jwt;
+try
+{
+    (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
+    jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
+}
+catch (StartupException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
@@ -48,9 +60,17 @@ ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ?
 var app = builder.Build();
 
 await Migrations.ApplyAsync(connectionString, startupLogger);
-await AdminAccount.EnsureAsync(
-    app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), app.Services.GetRequiredService<Passwords>(),
-    app.Configuration, app.Environment, startupLogger);
+try
+{
+    await AdminAccount.EnsureAsync(
+        app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), app.Services.GetRequiredService<Passwords>(),
+        app.Configuration, app.Environment, startupLogger);
+}
+catch (StartupException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
 
 app.UseTrailingSlashTolerance();
 app.UseExceptionHandler();
@@ -74,6 +94,8 @@ if (embedded is not null)
 {
     await embedded.StopAsync();
 }
+
+return 0;
 
 // The integration tests start the service through WebApplicationFactory<Program>, which needs this type to be public.
 public partial class Program;

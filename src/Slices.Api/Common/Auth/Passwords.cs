@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
+using Slices.Api.Common;
+
 namespace Slices.Api.Common.Auth;
 
 /// <summary>
@@ -22,7 +24,7 @@ public sealed class Passwords
         iterations = config.GetValue("Auth:PasswordHashIterations", MinimumIterations);
         if (iterations < MinimumIterations && !env.IsEnvironment("Testing"))
         {
-            throw new InvalidOperationException($"Auth:PasswordHashIterations must be at least {MinimumIterations}.");
+            throw new StartupException($"Auth:PasswordHashIterations must be at least {MinimumIterations}.");
         }
 
         dummyHash = Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)));

@@ -5,6 +5,8 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 
+using Slices.Api.Common;
+
 namespace Slices.Api.Common.Auth;
 
 public sealed class JwtSettings
@@ -48,12 +50,12 @@ public sealed class JwtSettings
         }
         else
         {
-            throw new InvalidOperationException("Jwt:SigningKey is required outside Development (at least 32 bytes).");
+            throw new StartupException("Jwt:SigningKey is required outside Development (at least 32 bytes).");
         }
 
         if (key.Length < 32)
         {
-            throw new InvalidOperationException("Jwt:SigningKey must be at least 32 bytes.");
+            throw new StartupException("Jwt:SigningKey must be at least 32 bytes.");
         }
 
         return new JwtSettings

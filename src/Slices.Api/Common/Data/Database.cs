@@ -1,6 +1,8 @@
 using Dapper;
 using Npgsql;
 
+using Slices.Api.Common;
+
 namespace Slices.Api.Common.Data;
 
 public static class Database
@@ -20,7 +22,7 @@ public static class Database
 
         if (!builder.Environment.IsDevelopment())
         {
-            throw new InvalidOperationException("ConnectionStrings:Default is required outside Development (env ConnectionStrings__Default).");
+            throw new StartupException("ConnectionStrings:Default is required outside Development (env ConnectionStrings__Default).");
         }
 
         var pg = await EmbeddedPostgres.StartAsync(Path.Combine(DataRoot(builder), "postgres"), "slices", logger, durable: true);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
+using Slices.Api.Common;
+
 namespace Slices.Api.Common.Data;
 
 /// <summary>
@@ -82,7 +84,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
                 .FirstOrDefault()
             : null;
-        return newest ?? throw new InvalidOperationException(
+        return newest ?? throw new StartupException(
             "No PostgreSQL server binaries found (pg_config --bindir, /usr/lib/postgresql/<version>/bin). Install the PostgreSQL server package or set ConnectionStrings:Default.");
     }
 
