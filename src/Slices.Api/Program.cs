@@ -4,6 +4,7 @@ using Slices.Api.Common;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Features.Chat;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -53,6 +54,7 @@ builder.Services.AddMediator(o =>
     o.PipelineBehaviors = [typeof(ValidationBehavior<,>)];
 });
 builder.Services.AddValidators();
+builder.Services.AddChat();
 // Carter maps the modules only; validators are registered once, above, for the mediator's validation behavior.
 builder.Services.AddCarter(configurator: c => c.WithEmptyValidators());
 ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Json.SnakeCase(member.Name);
@@ -77,6 +79,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseSecurityHeaders();
 app.UseRequestLimits();
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
 app.UseRouting();
 app.UseRateLimiter();
 app.UseAuthentication();

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace Slices.Api.Features.Chat;
+
+/// <summary>One open socket: its user and session, the rooms it joined, and a bounded queue of frames to send.</summary>
+public sealed class ChatConnection(long userId, Guid sessionId, int queueCapacity)
+{
+    private readonly Channel<ReadOnlyMemory<byte>> outgoing = Channel.CreateBounded<ReadOnlyMemory<byte>>(
+        new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    public long UserId { get; } = userId;
+
+    public Guid SessionId { get; } = sessionId;
+
+    public ConcurrentDictionary<string, bool> Rooms { get; } = new(StringComparer.Ordinal);
+
+    public ChannelReader<ReadOnlyMemory<byte>> Outgoing => outgoing.Reader;
+
+    /// <summary>Set when the server ends the connection; the reason becomes the close frame.</summary>
+    public (WebSocketCloseStatus Status, string Reason)? Closing { get; private set; }
+
+    public CancellationTokenSource Stop { get; } = new();
+
+    /// <summary>Queues a frame; a client too slow to keep up is dropped rather than slowing everyone else.</summary>
+    public void Send(ReadOnlyMemory<byte> frame)
+    {
+        if (!outgoing.Writer.TryWrite(frame))
+        {
+            Close(WebSocketCloseStatus.PolicyViolation, "send queue overflow");
+        }
+    }
+
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        Closing ??= (status, reason);
+        outgoing.Writer.TryComplete();
+    }
+}
+
+/// <summary>The sockets open on this instance. Every instance has its own; PostgreSQL NOTIFY reaches them all.</summary>
+public sealed class ChatConnections
+{
+    private readonly ConcurrentDictionary<ChatConnection, bool> open = new();
+
+    public void Add(ChatConnection c) => open[c] = true;
+
+    public void Remove(ChatConnection c) => open.TryRemove(c, out _);
+
+    public IEnumerable<ChatConnection> InRoom(string room) => open.Keys.Where(c => c.Rooms.ContainsKey(room));
+
+    public IEnumerable<ChatConnection> OfUsers(long a, long b) => open.Keys.Where(c => c.UserId == a || c.UserId == b);
+
+    public IEnumerable<ChatConnection> OfSession(Guid session) => open.Keys.Where(c => c.SessionId == session);
+}

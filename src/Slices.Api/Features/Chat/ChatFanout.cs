@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Slices.Api.Features.Chat;
+
+/// <summary>
+/// Listens on PostgreSQL for stored messages and revoked sessions and delivers to this instance's sockets.
+/// Notifications carry only ids; the row is read back, so every instance sends the same stored message.
+/// </summary>
+public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections, IOptions<JsonOptions> json, ILogger<ChatFanout> logger) : BackgroundService
+{
+    private readonly Channel<NpgsqlNotificationEventArgs> received = Channel.CreateUnbounded<NpgsqlNotificationEventArgs>(new() { SingleReader = true });
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var deliver = DeliverAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(stoppingToken);
+                conn.Notification += (_, e) => received.Writer.TryWrite(e);
+                await using (var listen = new NpgsqlCommand("LISTEN chat_messages; LISTEN session_revoked", conn))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await conn.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                // Messages stored while the listener is down stay in history; live delivery resumes on reconnect.
+                logger.LogWarning(e, "Chat listener lost its database connection; reconnecting");
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        received.Writer.TryComplete();
+        await deliver;
+    }
+
+    private async Task DeliverAsync(CancellationToken ct)
+    {
+        await foreach (var n in received.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            try
+            {
+                if (n.Channel == "session_revoked" && Guid.TryParse(n.Payload, out var session))
+                {
+                    foreach (var c in connections.OfSession(session))
+                    {
+                        c.Close(WebSocketCloseStatus.PolicyViolation, "session ended");
+                    }
+                }
+                else if (n.Channel == "chat_messages" && long.TryParse(n.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                {
+                    await DeliverMessageAsync(id, ct);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                logger.LogWarning(e, "Could not deliver chat notification {Channel} {Payload}", n.Channel, n.Payload);
+            }
+        }
+    }
+
+    private async Task DeliverMessageAsync(long id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var message = (await ChatRooms.ReadAsync(conn, "WHERE m.id = @id", new { id }, ct)).SingleOrDefault();
+        if (message is null)
+        {
+            return;
+        }
+
+        var frame = JsonSerializer.SerializeToUtf8Bytes(message, json.Value.SerializerOptions);
+        var targets = message.Room is { } room ? connections.InRoom(room) : connections.OfUsers(message.From.Id, message.To!.Value);
+        foreach (var c in targets)
+        {
+            c.Send(frame);
+        }
+    }
+}
