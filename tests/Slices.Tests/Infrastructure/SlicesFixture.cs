@@ -21,13 +21,13 @@ public sealed class SlicesFixture : IAsyncLifetime
 
     public IAlbaHost Host { get; private set; } = null!;
 
-    public Api Api { get; private set; } = null!;
+    public ApiClient Api { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
         Database = await TestDatabase.StartAsync();
         Host = await StartHostAsync(Database.ConnectionString);
-        Api = new Api(Host.Server.CreateClient());
+        Api = new ApiClient(Host.Server.CreateClient());
     }
 
     /// <summary>A service host over <paramref name="connectionString"/>, configured as the tests need it.</summary>

@@ -31,6 +31,9 @@ public static class PgErrors
         PostgresErrorCodes.ExclusionViolation => Known(e) ?? new Failure(409, "conflict", "The change conflicts with an existing resource."),
         PostgresErrorCodes.ForeignKeyViolation => Known(e) ?? new Failure(400, "invalid_reference", "A referenced resource does not exist or is still in use."),
         PostgresErrorCodes.CheckViolation => Known(e) ?? new Failure(400, "constraint_violated", "A value is outside its allowed range."),
+        // Class 22, data exceptions: a value the client sent that PostgreSQL cannot hold (a NUL in text, a number
+        // or date out of range). The client's fault, so 400 — never a 500.
+        _ when e.SqlState.StartsWith("22", StringComparison.Ordinal) => new Failure(400, "invalid_value", "A value in the request cannot be stored: " + e.MessageText),
         _ => null,
     };
 

@@ -52,7 +52,7 @@ public sealed class LogInTests(SlicesFixture fx)
         {
             ["Auth:PasswordHashIterations"] = "600000",
         });
-        using var api = new Infrastructure.Api(host.Server.CreateClient());
+        using var api = new ApiClient(host.Server.CreateClient());
         var username = $"slow_{Guid.NewGuid():N}"[..24];
         (await api.PostAsync("/api/auth/signup", new { username, password = "long-enough-1" })).Is(HttpStatusCode.Created);
 
@@ -117,7 +117,7 @@ public sealed class LogInRateLimitTests(SlicesFixture fx)
             ["RateLimits:Login:PermitLimit"] = "3",
             ["RateLimits:Login:Window"] = "00:10:00",
         });
-        using var api = new Infrastructure.Api(host.Server.CreateClient());
+        using var api = new ApiClient(host.Server.CreateClient());
         var replies = new List<Reply>();
         for (var i = 0; i < 4; i++)
         {

@@ -38,7 +38,7 @@ public sealed record Reply(HttpStatusCode Status, JsonNode? Body, HttpResponseMe
 }
 
 /// <summary>A client of the service as an HTTP user sees it: JSON in and out, snake_case, bearer tokens.</summary>
-public sealed class Api(HttpClient http) : IDisposable
+public sealed class ApiClient(HttpClient http) : IDisposable
 {
     public HttpClient Http { get; } = http;
 
