@@ -22,6 +22,9 @@ public static partial class ProblemHandling
             pd.Detail ??= pd.Title;
         });
         services.AddExceptionHandler<ExceptionToProblem>();
+        // Minimal APIs throw on bad input (malformed JSON, an unparsable query value) only in Development by default;
+        // elsewhere they answer a bare 400 that names nothing. Throwing everywhere lets ExceptionToProblem name the field.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 
