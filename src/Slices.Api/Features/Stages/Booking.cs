@@ -15,7 +15,7 @@ namespace Slices.Api.Features.Stages;
 public sealed record Booking(long Id, long User, long Stage, DateOnly Date, TimeOnly StartTime, TimeOnly FinishTime, bool Active);
 
 /// <summary>The body of POST and PUT, and what PATCH merges over. There is no <c>user</c>: the caller is the user.</summary>
-public sealed record BookingChanges(long? Stage, DateOnly? Date, TimeOnly? StartTime, TimeOnly? FinishTime, bool? Active)
+public sealed record BookingChanges(long? Stage, DateOnly? Date, TimeOnly? StartTime, TimeOnly? FinishTime, bool? Active = null)
 {
     public static BookingChanges From(Booking b) => new(b.Stage, b.Date, b.StartTime, b.FinishTime, b.Active);
 }

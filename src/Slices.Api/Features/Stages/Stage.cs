@@ -14,9 +14,9 @@ namespace Slices.Api.Features.Stages;
 public sealed record Stage(long Id, string Name, string Address, string Description, TimeOnly OpenTime, TimeOnly CloseTime, long[] Services);
 
 /// <summary>The body of POST and PUT, and what PATCH merges over. Absent address/description are empty, absent services none.</summary>
-public sealed record StageChanges(string Name, string? Address, string? Description, TimeOnly? OpenTime, TimeOnly? CloseTime, long[]? Services)
+public sealed record StageChanges(string Name, TimeOnly? OpenTime, TimeOnly? CloseTime, string? Address = null, string? Description = null, long[]? Services = null)
 {
-    public static StageChanges From(Stage s) => new(s.Name, s.Address, s.Description, s.OpenTime, s.CloseTime, s.Services);
+    public static StageChanges From(Stage s) => new(s.Name, s.OpenTime, s.CloseTime, s.Address, s.Description, s.Services);
 
     /// <summary>The columns as stored: the validator has made sure the times are there.</summary>
     public object Columns(long? id = null) => new
