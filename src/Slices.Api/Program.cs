@@ -39,9 +39,6 @@ catch (StartupException e)
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
-// Binding failures (malformed JSON, a bad query value) become exceptions so they get a precise problem+json
-// answer in every environment, not an empty 400.
-builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);
 builder.Services.AddSlicesAuth(jwt);

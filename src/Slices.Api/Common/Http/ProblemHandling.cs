@@ -22,6 +22,9 @@ public static partial class ProblemHandling
             pd.Detail ??= pd.Title;
         });
         services.AddExceptionHandler<ExceptionToProblem>();
+        // Minimal APIs throw on bad input (malformed JSON, an unparsable query value) only in Development by default;
+        // elsewhere they answer a bare 400 that names nothing. Throwing everywhere lets ExceptionToProblem name the field.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 
@@ -92,7 +95,7 @@ public static partial class ProblemHandling
             BadHttpRequestException { InnerException: JsonException json } =>
                 Failure.BadRequest("malformed_json", JsonMessage(json)),
             BadHttpRequestException bad when BindFailure().Match(bad.Message) is { Success: true } m =>
-                Failure.Invalid(Json.SnakeCase(m.Groups["name"].Value), $"'{m.Groups["name"].Value}' has an invalid value."),
+                Failure.Invalid(Json.SnakeCase(m.Groups["name"].Value), $"'{Json.SnakeCase(m.Groups["name"].Value)}' has an invalid value."),
             BadHttpRequestException bad => new Failure(bad.StatusCode, DefaultCode(bad.StatusCode), bad.StatusCode switch
             {
                 413 => "The request body is too large.",

@@ -52,21 +52,32 @@ public static class Refresh
         {
             var hash = Tokens.HashRefreshToken(r.RefreshToken);
             var now = clock.GetUtcNow().UtcDateTime;
-            return await db.InTransactionAsync<Result<AuthResponse>>(async (conn, tx) =>
+            var result = await db.InTransactionAsync<Result<AuthResponse>>(async (conn, tx) =>
             {
                 var spent = await conn.QuerySingleOrDefaultAsync<Spent>(new CommandDefinition(Spend, new { hash, now }, tx, cancellationToken: ct));
                 if (spent is null)
                 {
-                    var revoked = await conn.ExecuteAsync(new CommandDefinition(RevokeOnReuse, new { hash, now }, tx, cancellationToken: ct));
-                    return revoked > 0
-                        ? new Failure(401, "refresh_token_reused", "This refresh token was already used; the session has been ended. Log in again.")
-                        : new Failure(401, "invalid_refresh_token", "The refresh token is unknown, expired or its session has ended.");
+                    return InvalidToken;
                 }
 
                 var (profile, _) = (await UserProfiles.FindAsync(conn, "u.id = @id", new { id = spent.UserId }, ct, tx))!.Value;
                 return AuthResponse.From(profile, await tokens.IssueAsync(conn, tx, spent.SessionId, spent.UserId, spent.Role, ct));
             }, ct);
+            if (result.IsSuccess)
+            {
+                return result;
+            }
+
+            // A token that was already spent is being replayed: someone holds a stolen copy, so the whole session
+            // ends. This must stick although the refresh itself failed, so it runs on its own, not in the rollback.
+            await using var c = await db.OpenConnectionAsync(ct);
+            var revoked = await c.ExecuteAsync(new CommandDefinition(RevokeOnReuse, new { hash, now }, cancellationToken: ct));
+            return revoked > 0
+                ? new Failure(401, "refresh_token_reused", "This refresh token was already used; the session has been ended. Log in again.")
+                : result;
         }
+
+        private static readonly Failure InvalidToken = new(401, "invalid_refresh_token", "The refresh token is unknown, expired or its session has ended.");
 
         private sealed record Spent(Guid SessionId, long UserId, string Role);
     }

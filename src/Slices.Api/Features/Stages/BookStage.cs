@@ -1,0 +1,67 @@
+using System.Security.Claims;
+using Carter;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Stages;
+
+public static class BookStage
+{
+    public sealed record BookStageCommand(Caller Caller, BookingChanges Changes) : ICommand<Result<Booking>>, IBookingWrite;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapPost("/api/bookings",
+                async Task<Results<Created<Booking>, ProblemHttpResult>> (BookingChanges body, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
+                    (await mediator.Send(new BookStageCommand(user.Caller(), body), ct)).ToHttp(b => TypedResults.Created($"/api/bookings/{b.Id}", b)))
+            .WithName("BookStage").WithTags("Stages")
+            .WithSummary("Book a stage for a time window on a date; the caller is the booking's user. 409 booking_conflict on overlap")
+            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .Idempotent();
+    }
+
+    public sealed class Validator : AbstractValidator<BookStageCommand>
+    {
+        public Validator() => Include(new BookingChangesRules());
+    }
+
+    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<BookStageCommand, Result<Booking>>
+    {
+        // An overlap with another active booking of the stage violates bookings_no_overlap, whoever commits first.
+        private const string Insert = $"""
+            INSERT INTO bookings AS b (user_id, stage_id, date, start_time, finish_time, active)
+            VALUES (@user, @Stage, @Date, @StartTime, @FinishTime, @Active)
+            RETURNING {Bookings.Columns}
+            """;
+
+        public async ValueTask<Result<Booking>> Handle(BookStageCommand c, CancellationToken ct)
+        {
+            var b = c.Changes;
+            try
+            {
+                return await db.InTransactionAsync<Result<Booking>>(async (conn, tx) =>
+                {
+                    if (await Bookings.CheckAsync(conn, tx, b, clock.GetLocalNow().DateTime, ct) is { } broken)
+                    {
+                        return broken;
+                    }
+
+                    var args = new { user = c.Caller.Id, b.Stage, b.Date, b.StartTime, b.FinishTime, Active = b.Active ?? true };
+                    return (await Bookings.ReadAsync(conn, Insert, args, ct, tx))!.Value;
+                }, ct);
+            }
+            catch (PostgresException e) when (e.ConstraintName == Bookings.NoOverlap)
+            {
+                return await Bookings.ConflictAsync(db, b, exceptId: 0, ct);
+            }
+        }
+    }
+}

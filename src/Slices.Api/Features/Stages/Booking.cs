@@ -1,0 +1,142 @@
+using System.Globalization;
+using Dapper;
+using FluentValidation;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+[assembly: PgConstraint(Slices.Api.Features.Stages.Bookings.NoOverlap, 409, "booking_conflict", "The stage is already booked for part of that time.")]
+[assembly: PgConstraint("bookings_time_range", 400, "invalid_time_range", "start_time must be before finish_time.")]
+
+namespace Slices.Api.Features.Stages;
+
+/// <summary>A booking as every booking route shows it; <c>user</c> is whoever made it. Shared by the booking slices.</summary>
+public sealed record Booking(long Id, long User, long Stage, DateOnly Date, TimeOnly StartTime, TimeOnly FinishTime, bool Active);
+
+/// <summary>The body of POST and PUT, and what PATCH merges over. There is no <c>user</c>: the caller is the user.</summary>
+public sealed record BookingChanges(long? Stage, DateOnly? Date, TimeOnly? StartTime, TimeOnly? FinishTime, bool? Active = null)
+{
+    public static BookingChanges From(Booking b) => new(b.Stage, b.Date, b.StartTime, b.FinishTime, b.Active);
+}
+
+/// <summary>A create or replace of a booking: both carry the same members and obey the same rules.</summary>
+public interface IBookingWrite
+{
+    Caller Caller { get; }
+
+    BookingChanges Changes { get; }
+}
+
+/// <summary>Included by the create and replace validators: the members must be there; the rules that need the stage or the clock are <see cref="Bookings.CheckAsync"/>.</summary>
+public sealed class BookingChangesRules : AbstractValidator<IBookingWrite>
+{
+    public BookingChangesRules()
+    {
+        RuleFor(x => x.Changes.Stage).NotNull().OverridePropertyName("stage");
+        RuleFor(x => x.Changes.Date).NotNull().OverridePropertyName("date");
+        RuleFor(x => x.Changes.StartTime).NotNull().OverridePropertyName("start_time");
+        RuleFor(x => x.Changes.FinishTime).NotNull().OverridePropertyName("finish_time");
+    }
+}
+
+public static class Bookings
+{
+    public const string NoOverlap = "bookings_no_overlap";
+
+    /// <summary><see cref="Booking"/> columns plus <c>version</c>, for a SELECT or a RETURNING on <c>bookings b</c>.</summary>
+    public const string Columns = """
+        b.id, b.user_id AS "user", b.stage_id AS stage, b.date, b.start_time, b.finish_time, b.active, b.xmin::text::bigint AS version
+        """;
+
+    /// <summary>Who may see a booking: its user, or an admin. Everyone else gets 404, as if it did not exist.</summary>
+    public const string Visible = "(@admin OR b.user_id = @caller)";
+
+    /// <summary>The booking <paramref name="id"/> if <paramref name="caller"/> may see it.</summary>
+    public static Task<Versioned<Booking>?> FindAsync(NpgsqlConnection conn, long id, Caller caller, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        ReadAsync(conn, $"SELECT {Columns} FROM bookings b WHERE b.id = @id AND {Visible}", new { id, admin = caller.IsAdmin, caller = caller.Id }, ct, tx);
+
+    /// <summary>One row of <see cref="Columns"/> from any statement (SELECT, INSERT … RETURNING, UPDATE … RETURNING).</summary>
+    public static async Task<Versioned<Booking>?> ReadAsync(NpgsqlConnection conn, string sql, object args, CancellationToken ct, NpgsqlTransaction? tx = null)
+    {
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(sql, args, tx, cancellationToken: ct));
+        return row?.ToVersioned();
+    }
+
+    public static async Task<IReadOnlyList<Booking>> ListAsync(NpgsqlConnection conn, string whereAndOrder, object args, CancellationToken ct)
+    {
+        var rows = await conn.QueryAsync<Row>(new CommandDefinition($"SELECT {Columns} FROM bookings b {whereAndOrder}", args, cancellationToken: ct));
+        return rows.Select(r => r.ToVersioned().Value).ToList();
+    }
+
+    /// <summary>
+    /// The rules a booking must meet whenever it is written, each with its own code: the time range, not in the past
+    /// (the service's local clock), a stage that exists and is open then. The stage row is share-locked so that its
+    /// hours cannot change and it cannot be deleted before this transaction commits. Overlap is left to the database.
+    /// </summary>
+    public static async Task<Failure?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BookingChanges b, DateTime now, CancellationToken ct)
+    {
+        var (stage, date, start, finish) = (b.Stage!.Value, b.Date!.Value, b.StartTime!.Value, b.FinishTime!.Value);
+        if (start >= finish)
+        {
+            return Rule("invalid_time_range", "finish_time", "finish_time must be after start_time.");
+        }
+
+        if (date.ToDateTime(start) <= now)
+        {
+            return Rule("booking_in_past", "date", "A booking must start in the future.");
+        }
+
+        var hours = await conn.QuerySingleOrDefaultAsync<OpeningHours>(new CommandDefinition(
+            "SELECT open_time, close_time FROM stages WHERE id = @stage FOR SHARE", new { stage }, tx, cancellationToken: ct));
+        if (hours is null)
+        {
+            return Rule("unknown_stage", "stage", $"Stage {stage} does not exist.");
+        }
+
+        if (start < hours.OpenTime || finish > hours.CloseTime)
+        {
+            return Rule("outside_opening_hours", start < hours.OpenTime ? "start_time" : "finish_time",
+                $"The stage is open from {Hhmm(hours.OpenTime)} to {Hhmm(hours.CloseTime)}.");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The answer to a violated <see cref="NoOverlap"/>: a 409 naming the active booking that is in the way, found
+    /// after the fact (the database decided; this only explains). Another user's booking is named by id and time only.
+    /// </summary>
+    public static async Task<Failure> ConflictAsync(NpgsqlDataSource db, BookingChanges b, long exceptId, CancellationToken ct)
+    {
+        const string inTheWay = """
+            SELECT b.id, b.start_time, b.finish_time
+            FROM bookings b
+            WHERE b.stage_id = @Stage AND b.active AND b.id <> @exceptId
+              AND tsrange(b.date + b.start_time, b.date + b.finish_time, '[)')
+                  && tsrange(@Date::date + @StartTime::time, @Date::date + @FinishTime::time, '[)')
+            ORDER BY b.start_time, b.id
+            LIMIT 1
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var other = await conn.QuerySingleOrDefaultAsync<Conflicting>(new CommandDefinition(
+            inTheWay, new { b.Stage, b.Date, b.StartTime, b.FinishTime, exceptId }, cancellationToken: ct));
+        return Failure.Conflict("booking_conflict", other is null
+            ? "The stage is already booked for part of that time."
+            : $"The stage is already booked from {Hhmm(other.StartTime)} to {Hhmm(other.FinishTime)} on {b.Date!.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} (booking {other.Id}).");
+    }
+
+    private static string Hhmm(TimeOnly t) => t.ToString("HH:mm", CultureInfo.InvariantCulture);
+
+    private static Failure Rule(string code, string field, string message) =>
+        new(StatusCodes.Status400BadRequest, code, message, new Dictionary<string, string[]> { [field] = [message] });
+
+    private sealed record OpeningHours(TimeOnly OpenTime, TimeOnly CloseTime);
+
+    private sealed record Conflicting(long Id, TimeOnly StartTime, TimeOnly FinishTime);
+
+    private sealed record Row(long Id, long User, long Stage, DateOnly Date, TimeOnly StartTime, TimeOnly FinishTime, bool Active, long Version)
+    {
+        public Versioned<Booking> ToVersioned() => new(new Booking(Id, User, Stage, Date, StartTime, FinishTime, Active), Version);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Carter;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Stages;
+
+/// <summary>
+/// PUT and PATCH (a merge over the current booking, then the same replace) of a booking: every rule is checked
+/// again, overlap included (with the other bookings: an update never conflicts with its own old times).
+/// </summary>
+public static class UpdateBooking
+{
+    public sealed record ReplaceBookingCommand(long Id, Caller Caller, BookingChanges Changes, long? IfMatch) : ICommand<Result<Versioned<Booking>>>, IBookingWrite;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
+            app.MapPut("/api/bookings/{id:long}",
+                    async Task<Results<Ok<Booking>, StatusCodeHttpResult, ProblemHttpResult>> (long id, BookingChanges body, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
+                        (await mediator.Send(new ReplaceBookingCommand(id, user.Caller(), body, ETags.IfMatch(http)), ct)).ToHttp(http))
+                .WithName("ReplaceBooking").WithTags("Stages").WithSummary("Replace one of your bookings (admin: any); the user stays who booked it")
+                .RequireAuthorization()
+                .WithProblems();
+            app.MapPatch("/api/bookings/{id:long}",
+                    async Task<Results<Ok<Booking>, StatusCodeHttpResult, ProblemHttpResult>> (long id, JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
+                        await Patch.ApplyAsync(
+                            http, patch, await mediator.Send(new GetBooking.GetBookingQuery(id, user.Caller()), ct), BookingChanges.From,
+                            changes => mediator.Send(new ReplaceBookingCommand(id, user.Caller(), changes, ETags.IfMatch(http)), ct),
+                            "id", "user"))
+                .WithName("UpdateBooking").WithTags("Stages").WithSummary("Change only the members sent; 'user' is read-only")
+                .RequireAuthorization()
+                .Accepts<BookingChanges>("application/json")
+                .WithProblems();
+        }
+    }
+
+    public sealed class Validator : AbstractValidator<ReplaceBookingCommand>
+    {
+        public Validator() => Include(new BookingChangesRules());
+    }
+
+    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<ReplaceBookingCommand, Result<Versioned<Booking>>>
+    {
+        private const string Update = $"""
+            UPDATE bookings b
+            SET stage_id = @Stage, date = @Date, start_time = @StartTime, finish_time = @FinishTime, active = @Active
+            WHERE b.id = @Id AND {ETags.Guard}
+            RETURNING {Bookings.Columns}
+            """;
+
+        public async ValueTask<Result<Versioned<Booking>>> Handle(ReplaceBookingCommand c, CancellationToken ct)
+        {
+            var b = c.Changes;
+            try
+            {
+                return await db.InTransactionAsync<Result<Versioned<Booking>>>(async (conn, tx) =>
+                {
+                    if (await Bookings.FindAsync(conn, c.Id, c.Caller, ct, tx) is null)
+                    {
+                        return Failure.NotFound("Booking");
+                    }
+
+                    if (await Bookings.CheckAsync(conn, tx, b, clock.GetLocalNow().DateTime, ct) is { } broken)
+                    {
+                        return broken;
+                    }
+
+                    var args = new { c.Id, b.Stage, b.Date, b.StartTime, b.FinishTime, Active = b.Active ?? true, c.IfMatch };
+                    return await Bookings.ReadAsync(conn, Update, args, ct, tx) is { } updated ? updated : Failure.PreconditionFailed();
+                }, ct);
+            }
+            catch (PostgresException e) when (e.ConstraintName == Bookings.NoOverlap)
+            {
+                return await Bookings.ConflictAsync(db, b, exceptId: c.Id, ct);
+            }
+        }
+    }
+}

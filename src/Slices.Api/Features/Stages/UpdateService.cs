@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Carter;
+using Dapper;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Stages;
+
+/// <summary>PUT and PATCH (a merge over the current service, then the same replace) of a service.</summary>
+public static class UpdateService
+{
+    public sealed record ReplaceServiceCommand(long Id, ServiceChanges Changes, long? IfMatch) : ICommand<Result<Versioned<StageService>>>, IServiceWrite;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
+            app.MapPut("/api/services/{id:long}",
+                    async Task<Results<Ok<StageService>, StatusCodeHttpResult, ProblemHttpResult>> (long id, ServiceChanges body, HttpContext http, ISender mediator, CancellationToken ct) =>
+                        (await mediator.Send(new ReplaceServiceCommand(id, body, ETags.IfMatch(http)), ct)).ToHttp(http))
+                .WithName("ReplaceService").WithTags("Stages").WithSummary("Rename a service")
+                .RequireAuthorization(CurrentUser.AdminPolicy)
+                .WithProblems();
+            app.MapPatch("/api/services/{id:long}",
+                    async Task<Results<Ok<StageService>, StatusCodeHttpResult, ProblemHttpResult>> (long id, JsonElement patch, HttpContext http, ISender mediator, CancellationToken ct) =>
+                        await Patch.ApplyAsync(
+                            http, patch, await mediator.Send(new GetService.GetServiceQuery(id), ct), ServiceChanges.From,
+                            changes => mediator.Send(new ReplaceServiceCommand(id, changes, ETags.IfMatch(http)), ct),
+                            "id"))
+                .WithName("UpdateService").WithTags("Stages").WithSummary("Change only the members sent")
+                .RequireAuthorization(CurrentUser.AdminPolicy)
+                .Accepts<ServiceChanges>("application/json")
+                .WithProblems();
+        }
+    }
+
+    public sealed class Validator : AbstractValidator<ReplaceServiceCommand>
+    {
+        public Validator() => Include(new ServiceChangesRules());
+    }
+
+    public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceServiceCommand, Result<Versioned<StageService>>>
+    {
+        private const string Update = $"""
+            UPDATE services SET name = @Name WHERE id = @Id AND {ETags.Guard}
+            RETURNING xmin::text::bigint
+            """;
+
+        public async ValueTask<Result<Versioned<StageService>>> Handle(ReplaceServiceCommand c, CancellationToken ct)
+        {
+            return await db.InTransactionAsync<Result<Versioned<StageService>>>(async (conn, tx) =>
+            {
+                if (await StageServices.FindAsync(conn, c.Id, ct, tx) is null)
+                {
+                    return Failure.NotFound("Service");
+                }
+
+                var version = await conn.QuerySingleOrDefaultAsync<long?>(
+                    new CommandDefinition(Update, new { c.Id, c.Changes.Name, c.IfMatch }, tx, cancellationToken: ct));
+                return version is { } v ? new Versioned<StageService>(new StageService(c.Id, c.Changes.Name), v) : Failure.PreconditionFailed();
+            }, ct);
+        }
+    }
+}

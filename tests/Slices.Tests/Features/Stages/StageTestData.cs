@@ -1,0 +1,37 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Features.Stages;
+
+/// <summary>Unique services and stages for one test, and a random future date, so tests never share a slot.</summary>
+internal static class StageTestData
+{
+    /// <summary>A day 30–400 days ahead of the real clock: never "in the past", rarely the same for two tests.</summary>
+    public static string FutureDate() => DateOnly.FromDateTime(DateTime.Now).AddDays(Random.Shared.Next(30, 400)).ToString("yyyy-MM-dd");
+
+    public static string Unique(string prefix) => $"{prefix} {Guid.NewGuid():N}";
+
+    public static async Task<long> NewServiceAsync(this SlicesFixture fx, string? name = null) =>
+        (await fx.Api.PostAsync("/api/services", new { name = name ?? Unique("service") }, await fx.AdminTokenAsync())).Is(HttpStatusCode.Created).Id;
+
+    /// <summary>A stage open 09:00–22:00 unless told otherwise.</summary>
+    public static async Task<JsonNode> NewStageAsync(
+        this SlicesFixture fx, long[]? services = null, string open = "09:00", string close = "22:00", string? name = null, string? address = null)
+    {
+        var body = new { name = name ?? Unique("stage"), address = address ?? Unique("street"), description = "A test stage", open_time = open, close_time = close, services = services ?? [] };
+        return (await fx.Api.PostAsync("/api/stages", body, await fx.AdminTokenAsync())).Is(HttpStatusCode.Created).Body!;
+    }
+
+    public static async Task<long> NewStageIdAsync(this SlicesFixture fx, string open = "09:00", string close = "22:00") =>
+        (await fx.NewStageAsync(open: open, close: close))["id"]!.GetValue<long>();
+
+    public static Task<Reply> BookAsync(this SlicesFixture fx, string token, long stage, string date, string start, string finish, bool? active = null) =>
+        fx.Api.PostAsync("/api/bookings", active is null
+            ? (object)new { stage, date, start_time = start, finish_time = finish }
+            : new { stage, date, start_time = start, finish_time = finish, active }, token);
+
+    public static long[] Ids(this Reply reply) => reply.Array.Select(n => n!["id"]!.GetValue<long>()).ToArray();
+
+    public static Dictionary<string, string> IfMatch(string etag) => new() { ["If-Match"] = etag };
+}
