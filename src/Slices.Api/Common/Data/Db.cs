@@ -1,4 +1,5 @@
 using Npgsql;
+using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Data;
 
@@ -6,7 +7,8 @@ public static class Db
 {
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction, committed when it returns, and runs it again (up to three
-    /// times) when PostgreSQL reports a serialization failure or a deadlock.
+    /// times) when PostgreSQL reports a serialization failure or a deadlock. To abort with a failure after writes,
+    /// the work calls <c>tx.RollbackAsync</c> and returns the failed <see cref="Result{T}"/>.
     /// </summary>
     public static async Task<T> InTransactionAsync<T>(this NpgsqlDataSource db, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
@@ -17,10 +19,15 @@ public static class Db
             try
             {
                 var result = await work(conn, tx);
-                // A handler that decided to roll back has completed the transaction already (Npgsql then clears Connection).
-                if (tx.Connection is not null)
+                try
                 {
                     await tx.CommitAsync(ct);
+                }
+                catch (InvalidOperationException) when (result is IOutcome { IsSuccess: false })
+                {
+                    // The handler rolled back itself to abort with this failure. Npgsql 10 keeps tx.Connection after
+                    // a rollback and has no public "completed" flag to ask first; a failure that did not roll back
+                    // (a revoked session, say) is committed above like any other answer.
                 }
 
                 return result;
