@@ -1,12 +1,15 @@
 using Npgsql;
+using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Data;
 
 public static class Db
 {
     /// <summary>
-    /// Runs <paramref name="work"/> in a transaction, committed when it returns, and runs it again (up to three
-    /// times) when PostgreSQL reports a serialization failure or a deadlock.
+    /// Runs <paramref name="work"/> in a transaction and runs it again (up to three times) when PostgreSQL reports
+    /// a serialization failure or a deadlock. The transaction commits when the work returns a value, and rolls back
+    /// when it returns a failed <see cref="Result{T}"/> — so a handler aborts after writes by returning the failure
+    /// (calling <c>tx.RollbackAsync</c> first is harmless).
     /// </summary>
     public static async Task<T> InTransactionAsync<T>(this NpgsqlDataSource db, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
@@ -17,12 +20,12 @@ public static class Db
             try
             {
                 var result = await work(conn, tx);
-                // A handler that decided to roll back has completed the transaction already (Npgsql then clears Connection).
-                if (tx.Connection is not null)
+                if (result is not IOutcome { IsSuccess: false })
                 {
                     await tx.CommitAsync(ct);
                 }
 
+                // A failure is not committed: disposing the transaction rolls it back, unless the handler already did.
                 return result;
             }
             catch (PostgresException e) when (PgErrors.IsTransient(e) && attempt < 3)

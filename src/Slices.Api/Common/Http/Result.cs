@@ -31,8 +31,14 @@ public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDi
     }
 }
 
+/// <summary>Whether an answer succeeded, for code that does not know its value type (a transaction commits only on success).</summary>
+public interface IOutcome
+{
+    bool IsSuccess { get; }
+}
+
 /// <summary>A handler's answer: a value, or a <see cref="Failure"/> the client can act on.</summary>
-public readonly struct Result<T>
+public readonly struct Result<T> : IOutcome
 {
     private readonly T? value;
 

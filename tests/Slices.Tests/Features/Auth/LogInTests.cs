@@ -71,8 +71,9 @@ public sealed class LogInTests(SlicesFixture fx)
 
         var wrong = await Median(username);
         var unknown = await Median($"nobody_{Guid.NewGuid():N}");
-        // Both run one full PBKDF2 verification; without the dummy hash an unknown account answers in a few ms.
-        Assert.True(unknown > wrong * 0.5, $"unknown {unknown.TotalMilliseconds} ms vs wrong password {wrong.TotalMilliseconds} ms");
+        // Both run one full PBKDF2 verification (~0.3 s); without the dummy hash an unknown account answers in a
+        // few ms. The margin is wide because two shared cores make single timings noisy.
+        Assert.True(unknown > wrong * 0.2, $"unknown {unknown.TotalMilliseconds} ms vs wrong password {wrong.TotalMilliseconds} ms");
     }
 
     [Fact]

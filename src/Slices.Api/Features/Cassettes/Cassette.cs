@@ -1,0 +1,64 @@
+using Dapper;
+using FluentValidation;
+using Npgsql;
+using Slices.Api.Common.Data;
+
+[assembly: PgConstraint("cassettes_quantity_not_negative", 400, "validation_failed", "quantity must be 0 or more.")]
+[assembly: PgConstraint("cassettes_title_length", 400, "validation_failed", "title must be 1–255 characters.")]
+[assembly: PgConstraint("cassettes_director_length", 400, "validation_failed", "director must be 1–255 characters.")]
+
+namespace Slices.Api.Features.Cassettes;
+
+/// <summary>A cassette as every catalogue route shows it.</summary>
+public sealed record Cassette(long Id, string Title, string Director, DateOnly Released, int Quantity);
+
+/// <summary>What create, replace and PATCH all validate: the writable members of a cassette.</summary>
+public interface ICassetteFields
+{
+    string? Title { get; }
+
+    string? Director { get; }
+
+    DateOnly? Released { get; }
+
+    int? Quantity { get; }
+}
+
+/// <summary>The rules for <see cref="ICassetteFields"/>, included by the create and replace validators.</summary>
+public sealed class CassetteFieldsValidator : AbstractValidator<ICassetteFields>
+{
+    public const int MaxText = 255;
+
+    // A bound well inside integer, so that returning stock to a cassette can never overflow the column.
+    public const int MaxQuantity = 1_000_000;
+
+    public CassetteFieldsValidator(TimeProvider clock)
+    {
+        RuleFor(x => x.Title).NotEmpty().MaximumLength(MaxText);
+        RuleFor(x => x.Director).NotEmpty().MaximumLength(MaxText);
+        RuleFor(x => x.Released).NotNull()
+            .Must(d => d is null || d.Value <= DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime))
+            .WithMessage("released must not be in the future.");
+        RuleFor(x => x.Quantity).InclusiveBetween(0, MaxQuantity);
+    }
+}
+
+public static class Cassettes
+{
+    /// <summary>Selects <see cref="Cassette"/> columns plus <c>version</c> (the row's xmin, for the ETag).</summary>
+    public const string Select = "SELECT c.id, c.title, c.director, c.released, c.quantity, c.xmin::text::bigint AS version FROM cassettes c";
+
+    public static async Task<(Cassette Cassette, long Version)?> FindAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null)
+    {
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"{Select} WHERE c.id = @id", new { id }, tx, cancellationToken: ct));
+        return row is null ? null : (row.ToCassette(), row.Version);
+    }
+
+    public static async Task<bool> ExistsAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM cassettes WHERE id = @id)", new { id }, tx, cancellationToken: ct));
+
+    public sealed record Row(long Id, string Title, string Director, DateOnly Released, int Quantity, long Version)
+    {
+        public Cassette ToCassette() => new(Id, Title, Director, Released, Quantity);
+    }
+}

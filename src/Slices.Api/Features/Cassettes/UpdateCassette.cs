@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Carter;
+using Dapper;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Cassettes;
+
+/// <summary>PUT replaces a cassette; PATCH merges the members sent over the current one and replaces it the same way.</summary>
+public static class UpdateCassette
+{
+    private static readonly string[] ReadOnly = ["id"];
+
+    /// <summary>The body of PUT. An absent <c>quantity</c> is 0, as on create.</summary>
+    public sealed record CassetteChanges(string? Title, string? Director, DateOnly? Released, int? Quantity)
+    {
+        public static CassetteChanges From(Cassette c) => new(c.Title, c.Director, c.Released, c.Quantity);
+    }
+
+    public sealed record ReplaceCassetteCommand(long Id, string? Title, string? Director, DateOnly? Released, int? Quantity, long? IfMatch)
+        : ICommand<Result<Versioned<Cassette>>>, ICassetteFields
+    {
+        public ReplaceCassetteCommand(long id, CassetteChanges changes, long? ifMatch)
+            : this(id, changes.Title, changes.Director, changes.Released, changes.Quantity, ifMatch)
+        {
+        }
+    }
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
+            app.MapPut("/api/cassettes/{id:long}",
+                    async Task<Results<Ok<Cassette>, StatusCodeHttpResult, ProblemHttpResult>> (long id, CassetteChanges body, HttpContext http, ISender mediator, CancellationToken ct) =>
+                        (await mediator.Send(new ReplaceCassetteCommand(id, body, ETags.IfMatch(http)), ct)).ToHttp(http))
+                .WithName("ReplaceCassette").WithTags("Cassettes").WithSummary("Replace a cassette (honours If-Match)")
+                .RequireAuthorization(CurrentUser.AdminPolicy)
+                .WithProblems();
+            app.MapPatch("/api/cassettes/{id:long}", PatchAsync)
+                .WithName("UpdateCassette").WithTags("Cassettes").WithSummary("Change only the members sent, e.g. just quantity (honours If-Match)")
+                .RequireAuthorization(CurrentUser.AdminPolicy)
+                .Accepts<CassetteChanges>("application/json")
+                .WithProblems();
+        }
+
+        private static async Task<Results<Ok<Cassette>, StatusCodeHttpResult, ProblemHttpResult>> PatchAsync(
+            long id, JsonElement patch, HttpContext http, ISender mediator, CancellationToken ct)
+        {
+            var current = await mediator.Send(new GetCassette.GetCassetteQuery(id), ct);
+            if (!current.IsSuccess)
+            {
+                return current.Failure!.ToProblem();
+            }
+
+            var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+            var merged = Patch.Merge(CassetteChanges.From(current.Value.Value), patch, options, ReadOnly);
+            if (!merged.IsSuccess)
+            {
+                return merged.Failure!.ToProblem();
+            }
+
+            return (await mediator.Send(new ReplaceCassetteCommand(id, merged.Value, ETags.IfMatch(http)), ct)).ToHttp(http);
+        }
+    }
+
+    public sealed class Validator : AbstractValidator<ReplaceCassetteCommand>
+    {
+        public Validator(IValidator<ICassetteFields> fields) => Include(fields);
+    }
+
+    public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceCassetteCommand, Result<Versioned<Cassette>>>
+    {
+        private const string Update = $"""
+            UPDATE cassettes SET title = @Title, director = @Director, released = @Released, quantity = @Quantity
+            WHERE id = @Id AND {ETags.Guard}
+            RETURNING id, title, director, released, quantity, xmin::text::bigint AS version
+            """;
+
+        public async ValueTask<Result<Versioned<Cassette>>> Handle(ReplaceCassetteCommand c, CancellationToken ct)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var row = await conn.QuerySingleOrDefaultAsync<Cassettes.Row>(new CommandDefinition(Update, new
+            {
+                c.Id, c.Title, c.Director, c.Released, Quantity = c.Quantity ?? 0, c.IfMatch,
+            }, cancellationToken: ct));
+            if (row is not null)
+            {
+                return new Versioned<Cassette>(row.ToCassette(), row.Version);
+            }
+
+            return await Cassettes.ExistsAsync(conn, c.Id, ct) ? Failure.PreconditionFailed() : Failure.NotFound("Cassette");
+        }
+    }
+}
