@@ -1,5 +1,4 @@
 using Carter;
-using Dapper;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -25,17 +24,10 @@ public static class DeleteTraining
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteTrainingCommand, Result<bool>>
     {
-        private const string Delete = $"DELETE FROM trainings WHERE id = @Id AND {ETags.Guard}";
-
         public async ValueTask<Result<bool>> Handle(DeleteTrainingCommand c, CancellationToken ct)
         {
             await using var conn = await db.OpenConnectionAsync(ct);
-            if (await conn.ExecuteAsync(new CommandDefinition(Delete, c, cancellationToken: ct)) == 1)
-            {
-                return true;
-            }
-
-            return await GuardedWrites.WhyMissedAsync(conn, "trainings", c.Id, "Training", ct);
+            return await GuardedWrites.DeleteAsync(conn, "trainings", c.Id, c.IfMatch, "Training", ct);
         }
     }
 }
