@@ -1,8 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 
 namespace Slices.Api.Common.Http;
 
@@ -41,27 +38,5 @@ public static class Patch
         }
 
         return merged.Deserialize<T>(options)!;
-    }
-
-    /// <summary>
-    /// A whole PATCH route: the failure of loading <paramref name="current"/> (404), or the sent members merged over
-    /// its replace-request and sent through <paramref name="replace"/>, answered with the new ETag.
-    /// </summary>
-    public static async Task<Results<Ok<TResource>, StatusCodeHttpResult, ProblemHttpResult>> ApplyAsync<TResource, TChanges>(
-        HttpContext http,
-        JsonElement patch,
-        Result<Versioned<TResource>> current,
-        Func<TResource, TChanges> changesOf,
-        Func<TChanges, ValueTask<Result<Versioned<TResource>>>> replace,
-        params string[] readOnly)
-    {
-        if (!current.IsSuccess)
-        {
-            return current.Failure!.ToProblem();
-        }
-
-        var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var merged = Merge(changesOf(current.Value.Value), patch, options, readOnly);
-        return merged.IsSuccess ? (await replace(merged.Value)).ToHttp(http) : merged.Failure!.ToProblem();
     }
 }

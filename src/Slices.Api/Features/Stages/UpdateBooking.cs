@@ -31,10 +31,9 @@ public static class UpdateBooking
                 .WithProblems();
             app.MapPatch("/api/bookings/{id:long}",
                     async Task<Results<Ok<Booking>, StatusCodeHttpResult, ProblemHttpResult>> (long id, JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
-                        await Patch.ApplyAsync(
-                            http, patch, await mediator.Send(new GetBooking.GetBookingQuery(id, user.Caller()), ct), BookingChanges.From,
-                            changes => mediator.Send(new ReplaceBookingCommand(id, user.Caller(), changes, ETags.IfMatch(http)), ct),
-                            "id", "user"))
+                        await mediator.MergeAndReplaceAsync(
+                            http, patch, new GetBooking.GetBookingQuery(id, user.Caller()), BookingChanges.From,
+                            (changes, ifMatch) => new ReplaceBookingCommand(id, user.Caller(), changes, ifMatch), ["id", "user"], ct))
                 .WithName("UpdateBooking").WithTags("Stages").WithSummary("Change only the members sent; 'user' is read-only")
                 .RequireAuthorization()
                 .Accepts<BookingChanges>("application/json")

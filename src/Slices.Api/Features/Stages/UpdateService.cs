@@ -28,10 +28,9 @@ public static class UpdateService
                 .WithProblems();
             app.MapPatch("/api/services/{id:long}",
                     async Task<Results<Ok<StageService>, StatusCodeHttpResult, ProblemHttpResult>> (long id, JsonElement patch, HttpContext http, ISender mediator, CancellationToken ct) =>
-                        await Patch.ApplyAsync(
-                            http, patch, await mediator.Send(new GetService.GetServiceQuery(id), ct), ServiceChanges.From,
-                            changes => mediator.Send(new ReplaceServiceCommand(id, changes, ETags.IfMatch(http)), ct),
-                            "id"))
+                        await mediator.MergeAndReplaceAsync(
+                            http, patch, new GetService.GetServiceQuery(id), ServiceChanges.From,
+                            (changes, ifMatch) => new ReplaceServiceCommand(id, changes, ifMatch), ["id"], ct))
                 .WithName("UpdateService").WithTags("Stages").WithSummary("Change only the members sent")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .Accepts<ServiceChanges>("application/json")

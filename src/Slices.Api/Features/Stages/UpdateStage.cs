@@ -28,10 +28,9 @@ public static class UpdateStage
                 .WithProblems();
             app.MapPatch("/api/stages/{id:long}",
                     async Task<Results<Ok<Stage>, StatusCodeHttpResult, ProblemHttpResult>> (long id, JsonElement patch, HttpContext http, ISender mediator, CancellationToken ct) =>
-                        await Patch.ApplyAsync(
-                            http, patch, await mediator.Send(new GetStage.GetStageQuery(id), ct), StageChanges.From,
-                            changes => mediator.Send(new ReplaceStageCommand(id, changes, ETags.IfMatch(http)), ct),
-                            "id"))
+                        await mediator.MergeAndReplaceAsync(
+                            http, patch, new GetStage.GetStageQuery(id), StageChanges.From,
+                            (changes, ifMatch) => new ReplaceStageCommand(id, changes, ifMatch), ["id"], ct))
                 .WithName("UpdateStage").WithTags("Stages").WithSummary("Change only the members sent")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .Accepts<StageChanges>("application/json")

@@ -5,8 +5,6 @@ using Dapper;
 using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
@@ -66,25 +64,14 @@ public static class UpdateUser
         }
 
         /// <summary>Both PATCH routes: <c>/me</c> has no <c>username</c> route value, which means the caller.</summary>
-        private static async Task<Results<Ok<UserProfile>, StatusCodeHttpResult, ProblemHttpResult>> PatchAsync(
+        private static Task<Results<Ok<UserProfile>, StatusCodeHttpResult, ProblemHttpResult>> PatchAsync(
             JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct)
         {
-                var key = http.GetRouteValue("username") as string;
-                var caller = user.Caller();
-                var current = await mediator.Send(new GetUser.GetUserQuery(key, caller), ct);
-                if (!current.IsSuccess)
-                {
-                    return current.Failure!.ToProblem();
-                }
-
-                var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-                var merged = Patch.Merge(UserChanges.From(current.Value.Value), patch, options, caller.IsAdmin ? AlwaysReadOnly : AdminOnly);
-                if (!merged.IsSuccess)
-                {
-                    return merged.Failure!.ToProblem();
-                }
-
-                return (await mediator.Send(new ReplaceUserCommand(key, caller, merged.Value, ETags.IfMatch(http)), ct)).ToHttp(http);
+            var key = http.GetRouteValue("username") as string;
+            var caller = user.Caller();
+            return mediator.MergeAndReplaceAsync(
+                http, patch, new GetUser.GetUserQuery(key, caller), UserChanges.From,
+                (changes, ifMatch) => new ReplaceUserCommand(key, caller, changes, ifMatch), caller.IsAdmin ? AlwaysReadOnly : AdminOnly, ct);
         }
     }
 

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace Slices.Api.Common.Http;
+
+public static class PatchRoute
+{
+    /// <summary>
+    /// A PATCH endpoint's whole work: load the resource with <paramref name="load"/>, merge the sent members over its
+    /// replace-request (<paramref name="toChanges"/>, refusing <paramref name="readOnly"/> members), and send the same
+    /// validated replace command PUT uses, guarded by the request's <c>If-Match</c>.
+    /// </summary>
+    public static async Task<Results<Ok<T>, StatusCodeHttpResult, ProblemHttpResult>> MergeAndReplaceAsync<T, TChanges>(
+        this ISender mediator,
+        HttpContext http,
+        JsonElement patch,
+        IQuery<Result<Versioned<T>>> load,
+        Func<T, TChanges> toChanges,
+        Func<TChanges, long?, ICommand<Result<Versioned<T>>>> replace,
+        string[] readOnly,
+        CancellationToken ct)
+    {
+        var current = await mediator.Send(load, ct);
+        if (!current.IsSuccess)
+        {
+            return current.Failure!.ToProblem();
+        }
+
+        var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var merged = Patch.Merge(toChanges(current.Value.Value), patch, options, readOnly);
+        return merged.IsSuccess
+            ? (await mediator.Send(replace(merged.Value, ETags.IfMatch(http)), ct)).ToHttp(http)
+            : merged.Failure!.ToProblem();
+    }
+}

@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using Carter;
+using Dapper;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Slices.Api.Common.Auth;
+
+namespace Slices.Api.Features.Trainings;
+
+/// <summary>
+/// Your trainings in a period, counted: <c>trainings</c> are those you were enrolled in or marked for,
+/// <c>attended</c>/<c>missed</c>/<c>excused</c> count your attendance records, and <c>total_price</c> is the sum
+/// of the prices of the trainings you attended.
+/// </summary>
+public static class AttendanceSummary
+{
+    public sealed record AttendanceSummaryResponse(long Trainings, long Attended, long Missed, long Excused, decimal TotalPrice);
+
+    public sealed record AttendanceSummaryQuery(long UserId, DateOnly? DateFrom, DateOnly? DateTo) : IQuery<AttendanceSummaryResponse>, IPeriodQuery;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapGet("/api/attendances/me/summary",
+                async Task<Ok<AttendanceSummaryResponse>> (ClaimsPrincipal user, ISender mediator, CancellationToken ct,
+                    [FromQuery(Name = "date_from")] DateOnly? dateFrom, [FromQuery(Name = "date_to")] DateOnly? dateTo) =>
+                    TypedResults.Ok(await mediator.Send(new AttendanceSummaryQuery(user.UserId(), dateFrom, dateTo), ct)))
+            .WithName("MyAttendanceSummary").WithTags("Attendances")
+            .WithSummary("Counts of your trainings and attendance, and the total price of the trainings you attended; ?date_from=&date_to= inclusive")
+            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+    }
+
+    public sealed class Validator : AbstractValidator<AttendanceSummaryQuery>
+    {
+        public Validator() => this.PeriodRules();
+    }
+
+    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<AttendanceSummaryQuery, AttendanceSummaryResponse>
+    {
+        private const string Summary = $"""
+            SELECT count(*) AS trainings,
+                   count(*) FILTER (WHERE a.status = 'attended') AS attended,
+                   count(*) FILTER (WHERE a.status = 'missed') AS missed,
+                   count(*) FILTER (WHERE a.status = 'excused') AS excused,
+                   coalesce(sum(t.price) FILTER (WHERE a.status = 'attended'), 0) AS total_price
+            FROM trainings t
+            LEFT JOIN attendances a ON a.training_id = t.id AND a.user_id = @UserId
+            WHERE (a.id IS NOT NULL OR EXISTS (SELECT 1 FROM training_enrollments e WHERE e.training_id = t.id AND e.user_id = @UserId))
+              AND {Period.Sql}
+            """;
+
+        public async ValueTask<AttendanceSummaryResponse> Handle(AttendanceSummaryQuery q, CancellationToken ct)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            return await conn.QuerySingleAsync<AttendanceSummaryResponse>(new CommandDefinition(Summary, q, cancellationToken: ct));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Security.Claims;
+using Carter;
+using Dapper;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+[assembly: PgConstraint("training_enrollments_pkey", 409, "already_enrolled", "You are already enrolled in this training.")]
+[assembly: PgConstraint("trainings_within_capacity", 409, "training_full", "The training has no free place: its capacity would be exceeded.")]
+
+namespace Slices.Api.Features.Trainings;
+
+/// <summary>
+/// A member of the training's group takes a place. Capacity is the database's decision: the enrolment's trigger
+/// raises <c>trainings.enrolled</c> under the training's row lock, and its CHECK refuses the place past capacity,
+/// so parallel enrolments can never exceed it.
+/// </summary>
+public static class EnrollInTraining
+{
+    public sealed record EnrollInTrainingCommand(long Id, Caller Caller) : ICommand<Result<Training>>;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapPost("/api/trainings/{id:long}/enroll",
+                async Task<Results<Ok<Training>, ProblemHttpResult>> (long id, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
+                    (await mediator.Send(new EnrollInTrainingCommand(id, user.Caller()), ct)).ToHttp(TypedResults.Ok))
+            .WithName("EnrollInTraining").WithTags("Trainings")
+            .WithSummary("Join a training of your group; 409 training_full past capacity, 409 already_enrolled the second time")
+            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .Idempotent();
+    }
+
+    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<EnrollInTrainingCommand, Result<Training>>
+    {
+        private const string Enroll = """
+            INSERT INTO training_enrollments (training_id, user_id, enrolled_at)
+            SELECT t.id, @caller, @now FROM trainings t
+            WHERE t.id = @id AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = t.group_id AND gm.user_id = @caller)
+            """;
+
+        public async ValueTask<Result<Training>> Handle(EnrollInTrainingCommand c, CancellationToken ct)
+        {
+            var args = new { id = c.Id, caller = c.Caller.Id, admin = c.Caller.IsAdmin, now = clock.GetUtcNow().UtcDateTime };
+            return await db.InTransactionAsync<Result<Training>>(async (conn, tx) =>
+            {
+                if (await conn.ExecuteAsync(new CommandDefinition(Enroll, args, tx, cancellationToken: ct)) == 0)
+                {
+                    // Only an admin can see a training of a group they are not in; everyone else learns nothing.
+                    return await Trainings.FindAsync(conn, $"t.id = @id AND {Trainings.VisibleToCaller}", args, ct, tx) is null
+                        ? Failure.NotFound("Training")
+                        : new Failure(StatusCodes.Status403Forbidden, "not_a_group_member", "Only members of the training's group can enrol.");
+                }
+
+                return (await Trainings.FindAsync(conn, "t.id = @id", args, ct, tx))!.Value.Training;
+            }, ct);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Carter;
+using Dapper;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Trainings;
+
+public static class RemoveGroupMember
+{
+    public sealed record RemoveGroupMemberCommand(long GroupId, long User) : ICommand<Result<bool>>;
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/groups/{id:long}/users/{user:long}",
+                async Task<Results<NoContent, ProblemHttpResult>> (long id, long user, ISender mediator, CancellationToken ct) =>
+                    (await mediator.Send(new RemoveGroupMemberCommand(id, user), ct)).ToHttp(_ => TypedResults.NoContent()))
+            .WithName("RemoveGroupMember").WithTags("Groups").WithSummary("Remove a user from a group, and from the group's trainings from today on")
+            .RequireAuthorization(CurrentUser.AdminPolicy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<RemoveGroupMemberCommand, Result<bool>>
+    {
+        private const string Leave = "DELETE FROM group_members WHERE group_id = @GroupId AND user_id = @User";
+
+        // Past enrolments are history and stay; upcoming ones would hold a place the user can no longer use.
+        private const string DropUpcoming = """
+            DELETE FROM training_enrollments e USING trainings t
+            WHERE e.training_id = t.id AND t.group_id = @GroupId AND e.user_id = @User AND t.date >= @today
+            """;
+
+        public async ValueTask<Result<bool>> Handle(RemoveGroupMemberCommand c, CancellationToken ct)
+        {
+            return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
+            {
+                if (await conn.ExecuteAsync(new CommandDefinition(Leave, c, tx, cancellationToken: ct)) == 0)
+                {
+                    return Failure.NotFound("Membership");
+                }
+
+                var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+                await conn.ExecuteAsync(new CommandDefinition(DropUpcoming, new { c.GroupId, c.User, today }, tx, cancellationToken: ct));
+                return true;
+            }, ct);
+        }
+    }
+}

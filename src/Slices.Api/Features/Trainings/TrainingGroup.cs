@@ -1,0 +1,25 @@
+using Dapper;
+using Npgsql;
+
+namespace Slices.Api.Features.Trainings;
+
+/// <summary>A training group as every group route shows it.</summary>
+public sealed record TrainingGroup(long Id, string Name, string Description);
+
+/// <summary>A member of a group as the members list shows it: public names only, no contact details.</summary>
+public sealed record GroupMember(long Id, string? Username, string FirstName, string LastName, string ThirdName);
+
+public static class TrainingGroups
+{
+    public static async Task<(TrainingGroup Group, long Version)?> FindAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null)
+    {
+        const string sql = "SELECT id, name, description, xmin::text::bigint AS version FROM groups WHERE id = @id";
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(sql, new { id }, tx, cancellationToken: ct));
+        return row is null ? null : (new TrainingGroup(row.Id, row.Name, row.Description), row.Version);
+    }
+
+    /// <summary>Selects <see cref="GroupMember"/> columns of <c>users u</c>; append joins and a WHERE.</summary>
+    public const string SelectMember = "SELECT u.id, u.username::text, u.first_name, u.last_name, u.third_name FROM users u";
+
+    private sealed record Row(long Id, string Name, string Description, long Version);
+}

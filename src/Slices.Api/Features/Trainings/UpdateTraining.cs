@@ -1,0 +1,84 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Carter;
+using Dapper;
+using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Trainings;
+
+/// <summary>
+/// PUT and PATCH of a training (admin). Enrolments are not written here: <c>users</c> is read-only. Lowering
+/// <c>capacity</c> below the number enrolled violates <c>trainings_within_capacity</c>: 409 <c>training_full</c>.
+/// </summary>
+public static class UpdateTraining
+{
+    private static readonly string[] ReadOnly = ["id", "users"];
+
+    public sealed record TrainingChanges(DateOnly? Date, TimeOnly? StartTime, TimeOnly? EndTime, decimal? Price, long? Group, int? Capacity)
+    {
+        public static TrainingChanges From(Training t) => new(t.Date, t.StartTime, t.EndTime, t.Price, t.Group, t.Capacity);
+    }
+
+    public sealed record ReplaceTrainingCommand(long Id, DateOnly? Date, TimeOnly? StartTime, TimeOnly? EndTime, decimal? Price, long? Group, int? Capacity, long? IfMatch)
+        : ICommand<Result<Versioned<Training>>>, ITrainingFields
+    {
+        public ReplaceTrainingCommand(long id, TrainingChanges c, long? ifMatch)
+            : this(id, c.Date, c.StartTime, c.EndTime, c.Price, c.Group, c.Capacity, ifMatch)
+        {
+        }
+    }
+
+    public sealed class Endpoint : ICarterModule
+    {
+        public void AddRoutes(IEndpointRouteBuilder app)
+        {
+            app.MapPut("/api/trainings/{id:long}",
+                    async Task<Results<Ok<Training>, StatusCodeHttpResult, ProblemHttpResult>> (long id, TrainingChanges body, HttpContext http, ISender mediator, CancellationToken ct) =>
+                        (await mediator.Send(new ReplaceTrainingCommand(id, body, ETags.IfMatch(http)), ct)).ToHttp(http))
+                .WithName("ReplaceTraining").WithTags("Trainings").WithSummary("Replace a training's date, times, price, group and capacity")
+                .RequireAuthorization(CurrentUser.AdminPolicy)
+                .WithProblems();
+            app.MapPatch("/api/trainings/{id:long}",
+                    (long id, JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) => mediator.MergeAndReplaceAsync(
+                        http, patch, new GetTraining.GetTrainingQuery(id, user.Caller()), TrainingChanges.From,
+                        (changes, ifMatch) => new ReplaceTrainingCommand(id, changes, ifMatch), ReadOnly, ct))
+                .WithName("UpdateTraining").WithTags("Trainings").WithSummary("Change only the members sent; users is read-only")
+                .RequireAuthorization(CurrentUser.AdminPolicy)
+                .Accepts<TrainingChanges>("application/json")
+                .WithProblems();
+        }
+    }
+
+    public sealed class Validator : TrainingFieldsValidator<ReplaceTrainingCommand>;
+
+    public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceTrainingCommand, Result<Versioned<Training>>>
+    {
+        private const string Update = $"""
+            UPDATE trainings SET date = @Date, start_time = @StartTime, end_time = @EndTime, price = @Price, group_id = @Group, capacity = @Capacity
+            WHERE id = @Id AND {ETags.Guard}
+            """;
+
+        public async ValueTask<Result<Versioned<Training>>> Handle(ReplaceTrainingCommand c, CancellationToken ct)
+        {
+            return await db.InTransactionAsync<Result<Versioned<Training>>>(async (conn, tx) =>
+            {
+                var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
+                {
+                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group!.Value, c.Capacity, c.IfMatch,
+                }, tx, cancellationToken: ct));
+                if (updated == 0)
+                {
+                    return await GuardedWrites.WhyMissedAsync(conn, "trainings", c.Id, "Training", ct, tx);
+                }
+
+                var (training, version) = (await Trainings.FindAsync(conn, "t.id = @id", new { id = c.Id }, ct, tx))!.Value;
+                return new Versioned<Training>(training, version);
+            }, ct);
+        }
+    }
+}
