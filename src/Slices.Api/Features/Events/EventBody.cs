@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Events;
+
+/// <summary>
+/// An event body as JSON, however it came: <c>application/json</c> as is, or a form (<c>multipart/form-data</c>,
+/// <c>application/x-www-form-urlencoded</c>) as the JSON object of its fields plus its <c>image</c> file.
+/// Form fields: <c>organizations</c> repeated or comma-separated ids, <c>date</c> as YYYY-MM-DD (empty: null),
+/// <c>description</c> empty: null. Any other content type is 415.
+/// </summary>
+public static class EventBody
+{
+    public static async Task<(Result<JsonElement> Fields, IFormFile? Image)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
+    {
+        if (request.HasJsonContentType())
+        {
+            return (await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, options, ct), null);
+        }
+
+        if (!request.HasFormContentType)
+        {
+            throw new BadHttpRequestException("Expected JSON or multipart/form-data.", StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        var form = await request.ReadFormAsync(ct);
+        var fields = new JsonObject();
+        foreach (var (key, values) in form)
+        {
+            var value = values.ToString();
+            switch (key)
+            {
+                case "date" when value.Length == 0:
+                    fields[key] = null;
+                    break;
+                case "date" when !DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
+                    return (Failure.Invalid("date", "date must be a date as YYYY-MM-DD."), null);
+                case "organizations":
+                    var ids = values.SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+                    if (ids.Any(i => !long.TryParse(i, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                    {
+                        return (Failure.Invalid("organizations", "organizations must be organization ids, repeated or comma-separated."), null);
+                    }
+
+                    fields[key] = new JsonArray(ids.Select(i => (JsonNode)long.Parse(i, CultureInfo.InvariantCulture)).ToArray());
+                    break;
+                default:
+                    fields[key] = key == "description" && value.Length == 0 ? null : value;
+                    break;
+            }
+        }
+
+        return (JsonSerializer.SerializeToElement(fields, options), form.Files.GetFile("image"));
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+using Slices.Api.Common.Data;
+
+namespace Slices.Api.Features.Events;
+
+/// <summary>
+/// <c>GET /media/{path}</c>: stored uploads under <c>Media:Root</c> (default <c>&lt;Data:Root&gt;/media</c>), public.
+/// Only image types are served (anything else under the root is 404, so a stray HTML file can never run as a page);
+/// no directory listing; paths that climb out of the root, dot-files and absent files are 404 problem+json (the
+/// status code pages answer for what the static files middleware passes on).
+/// </summary>
+public static class Media
+{
+    public const string RequestPath = "/media";
+
+    private static readonly Dictionary<string, string> ImageTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [".jpg"] = "image/jpeg",
+        [".jpeg"] = "image/jpeg",
+        [".png"] = "image/png",
+        [".webp"] = "image/webp",
+    };
+
+    /// <summary>The absolute media folder; a relative <c>Media:Root</c> is taken from the content root.</summary>
+    public static string Root(IConfiguration config, IHostEnvironment env) =>
+        Path.GetFullPath(config["Media:Root"] ?? Path.Combine(Database.DataRoot(config, env), "media"), env.ContentRootPath);
+
+    /// <summary>The public URL of a stored file, from its path relative to the media root.</summary>
+    public static string? Url(string? relativePath) => relativePath is null ? null : $"{RequestPath}/{relativePath}";
+
+    public static WebApplication UseMedia(this WebApplication app)
+    {
+        var root = Root(app.Configuration, app.Environment);
+        Directory.CreateDirectory(root);
+        var files = new PhysicalFileProvider(root);
+        app.Lifetime.ApplicationStopped.Register(files.Dispose);
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            RequestPath = RequestPath,
+            FileProvider = files,
+            ContentTypeProvider = new FileExtensionContentTypeProvider(ImageTypes),
+            ServeUnknownFileTypes = false,
+            OnPrepareResponse = ctx =>
+            {
+                var headers = ctx.Context.Response.Headers;
+                headers.XContentTypeOptions = "nosniff";
+                headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+                // Stored names are generated and never reused: a file at a URL never changes.
+                headers.CacheControl = "public, max-age=31536000, immutable";
+            },
+        });
+        return app;
+    }
+}
