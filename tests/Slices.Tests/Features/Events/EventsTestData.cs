@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Slices.Api.Features.Events;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Features.Events;
+
+/// <summary>Test data for the events directory: events go in by SQL (their creation route comes later), organizations over HTTP.</summary>
+internal static class EventsTestData
+{
+    // A 1×1 PNG, and the leading bytes of a JPEG (JFIF) and a WebP (RIFF/WEBP) padded to a plausible file.
+    public static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
+    public static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, .. new byte[64], 0xFF, 0xD9];
+    public static readonly byte[] Webp = [.. "RIFF"u8, 0x24, 0x00, 0x00, 0x00, .. "WEBPVP8 "u8, .. new byte[32]];
+
+    public static string Tag() => Guid.NewGuid().ToString("N")[..12];
+
+    public static async Task<long> InsertEventAsync(this SlicesFixture fx, long createdBy, string title, DateOnly? date, params long[] organizations) =>
+        await fx.InsertEventAsync(createdBy, title, date, null, organizations);
+
+    public static async Task<long> InsertEventAsync(this SlicesFixture fx, long createdBy, string title, DateOnly? date, string? image, long[] organizations)
+    {
+        const string sql = """
+            WITH e AS (
+                INSERT INTO events (title, description, date, image, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id
+            ), links AS (
+                INSERT INTO event_organizations (event_id, organization_id) SELECT e.id, o FROM e, unnest($6::bigint[]) AS o
+            )
+            SELECT id FROM e
+            """;
+        await using var conn = new NpgsqlConnection(fx.Database.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn)
+        {
+            Parameters =
+            {
+                new() { Value = title },
+                new() { Value = $"About {title}" },
+                new() { Value = (object?)date ?? DBNull.Value },
+                new() { Value = (object?)image ?? DBNull.Value },
+                new() { Value = createdBy },
+                new() { Value = organizations },
+            },
+        };
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A new organization created by <paramref name="token"/>'s owner (who becomes a member unless admin).</summary>
+    public static async Task<long> NewOrganizationAsync(this SlicesFixture fx, string token, string? title = null, long[]? users = null, string? postcode = null, string? address = null) =>
+        (await fx.Api.PostAsync("/api/organizations", new { title = title ?? $"Org {Tag()}", users, postcode, address }, token)).Is(HttpStatusCode.Created).Id;
+
+    public static string MediaRoot(this SlicesFixture fx) =>
+        Media.Root(fx.Host.Services.GetRequiredService<IConfiguration>(), fx.Host.Services.GetRequiredService<IHostEnvironment>());
+
+    public static long[] Ids(this Reply reply) => reply.Array.Select(e => e!["id"]!.GetValue<long>()).ToArray();
+
+    public static long[] LongArray(this System.Text.Json.Nodes.JsonNode? node) => node!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
+}
