@@ -137,6 +137,9 @@ public sealed class ConventionsTests(SlicesFixture fx)
         Assert.Null(paths["/api/auth/signup"]!["post"]!["security"]);
         var schema = doc["components"]!["schemas"]!["UserProfile"]!["properties"]!.AsObject();
         Assert.True(schema.ContainsKey("phone_number"));
+        // A custom converter on string once blanked every string schema to {}; members must keep their types.
+        Assert.Contains("string", schema["username"]!["type"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("integer", schema["id"]!["type"]!.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]

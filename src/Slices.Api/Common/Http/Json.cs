@@ -16,7 +16,6 @@ public static class Json
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         options.Converters.Add(new UtcInstantConverter());
         options.Converters.Add(new TimeConverter());
-        options.Converters.Add(new NoNulStringConverter());
     }
 
     public static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
@@ -32,20 +31,6 @@ public static class Json
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
             writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Text may not contain U+0000: PostgreSQL cannot store it, so it is refused at the door as malformed.</summary>
-    private sealed class NoNulStringConverter : JsonConverter<string>
-    {
-        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            var value = reader.GetString();
-            return value is not null && value.Contains('\0', StringComparison.Ordinal)
-                ? throw new JsonException("Strings may not contain the NUL character (U+0000).")
-                : value;
-        }
-
-        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
     }
 
     /// <summary>Times as <c>HH:MM:SS</c>; input also accepts <c>HH:MM</c>.</summary>
