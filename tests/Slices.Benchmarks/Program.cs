@@ -1,2 +1,264 @@
-// Load scenarios against a running service arrive with the benchmarks issue; until then this only prints its usage.
-Console.WriteLine("usage: dotnet run -c Release --project tests/Slices.Benchmarks -- [--scenario NAME|all] [--duration 20s] [--connections 32] [--rows N]");
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using Slices.Benchmarks;
+
+// dotnet run -c Release --project tests/Slices.Benchmarks -- [--scenario NAME|all] [--duration 20s] [--connections 32] [--rows N]
+// Reports figures; never fails a build. Quote medians of several runs: these machines are shared and noisy.
+var o = Options.Parse(args);
+var all = new[] { "stage-get", "raw-baseline", "db-limit", "bookings-list", "booking-create", "booking-race", "order-create", "events-search", "login", "chat-fanout" };
+var selected = o.Scenario == "all" ? all : o.Scenario.Split(',');
+var unknown = selected.Except(all).ToList();
+if (unknown.Count > 0)
+{
+    Console.Error.WriteLine($"Unknown scenario(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", all)}");
+    return 2;
+}
+
+await using var env = await BenchEnvironment.StartAsync(o.Connections);
+var me = (await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/users/me", env.Token))).EnsureSuccessStatusCode();
+var myId = (await me.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<long>();
+Console.WriteLine("Seeding ...");
+long[] stages;
+await using (var conn = await env.OpenAsync())
+{
+    stages = await Seed.StagesAsync(conn, 1000);
+    await Seed.BookingsAsync(conn, myId, stages[0], 20);
+}
+
+var results = new List<Figures>();
+foreach (var name in selected)
+{
+    Console.WriteLine($"Running {name} ({o.Connections} connections, {o.Duration.TotalSeconds:0} s) ...");
+    var figures = name switch
+    {
+        "stage-get" => await LoadRunner.RunAsync(name, o, async (w, i) =>
+        {
+            using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, $"/api/stages/{stages[Random.Shared.Next(stages.Length)]}", env.Token));
+            return r.StatusCode == HttpStatusCode.OK;
+        }),
+        "raw-baseline" => await RawBaselineAsync(),
+        "db-limit" => await DbLimitAsync(),
+        "bookings-list" => await LoadRunner.RunAsync(name, o, async (w, i) =>
+        {
+            using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/bookings?limit=20", env.Token));
+            return r.StatusCode == HttpStatusCode.OK;
+        }),
+        "booking-create" => await BookingCreateAsync(),
+        "booking-race" => await BookingRaceAsync(),
+        "order-create" => await OrderCreateAsync(),
+        "events-search" => await EventsSearchAsync(),
+        "login" => await LoadRunner.RunAsync(name, o with { Connections = Math.Min(o.Connections, 4) }, async (w, i) =>
+        {
+            using var r = await env.Http.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = BenchEnvironment.Password });
+            return r.StatusCode == HttpStatusCode.OK;
+        }, "PBKDF2-SHA256 600k iterations per request; at most 4 connections"),
+        "chat-fanout" => await ChatFanoutAsync(),
+        _ => throw new UnreachableException(),
+    };
+    results.Add(figures);
+    Print([figures]);
+}
+
+Console.WriteLine();
+Print(results);
+Directory.CreateDirectory("bench-results");
+var file = Path.Combine("bench-results", $"bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new { options = o, results }, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine($"Wrote {file}");
+return 0;
+
+async Task<Figures> RawBaselineAsync()
+{
+    var (app, address) = await RawBaseline.StartAsync(env.ConnectionString, Math.Max(o.Connections, 32));
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Connections * 2 }) { BaseAddress = address };
+    try
+    {
+        return await LoadRunner.RunAsync("raw-baseline", o, async (w, i) =>
+        {
+            using var r = await http.GetAsync($"/raw/stages/{stages[Random.Shared.Next(stages.Length)]}");
+            return r.StatusCode == HttpStatusCode.OK;
+        }, "same SQL as stage-get, bare minimal API in the benchmark process");
+    }
+    finally
+    {
+        await app.StopAsync();
+    }
+}
+
+async Task<Figures> DbLimitAsync()
+{
+    var script = Path.GetTempFileName();
+    await File.WriteAllTextAsync(script, $"""
+        \set id random({stages[0]}, {stages[^1]})
+        SELECT s.id, s.name, s.address, s.description, s.open_time, s.close_time, ARRAY(SELECT ss.service_id FROM stage_services ss WHERE ss.stage_id = s.id ORDER BY ss.service_id) AS services, s.xmin::text::bigint AS version FROM stages s WHERE s.id = :id;
+        """);
+    var bin = Path.Combine(Slices.Api.Common.Data.EmbeddedPostgres.FindBinDirectory(), "pgbench");
+    var output = await BenchEnvironment.RunAsync(bin,
+        $"-h 127.0.0.1 -p {env.Postgres.Port} -U postgres -n -M prepared -c {o.Connections} -j 2 -T {(int)o.Duration.TotalSeconds} -f {script} slices_bench");
+    var tps = double.Parse(output.Split('\n').First(l => l.StartsWith("tps", StringComparison.Ordinal)).Split('=')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    var latency = double.Parse(output.Split('\n').First(l => l.StartsWith("latency average", StringComparison.Ordinal)).Split('=')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    return new Figures("db-limit", tps, latency, 0, 0, 0, (long)(tps * o.Duration.TotalSeconds), 0, "pgbench -M prepared, same SELECT; p50 column is pgbench's average latency");
+}
+
+async Task<Figures> BookingCreateAsync()
+{
+    // Every request a distinct free slot: request n books stage n mod 1000, hour (n / 1000) mod 23, a day further
+    // for every 23,000 requests, starting far beyond the other scenarios' dates.
+    var today = DateOnly.FromDateTime(DateTime.UtcNow);
+    long counter = 0;
+    return await LoadRunner.RunAsync("booking-create", o, async (w, i) =>
+    {
+        var n = Interlocked.Increment(ref counter);
+        var k = n / stages.Length;
+        var date = today.AddDays(1000 + (int)(k / 23));
+        var hour = (int)(k % 23);
+        using var r = await env.Http.SendAsync(env.Request(HttpMethod.Post, "/api/bookings", env.Token, new
+        {
+            stage = stages[n % stages.Length],
+            date = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            start_time = $"{hour:00}:00",
+            finish_time = $"{hour:00}:30",
+        }));
+        return r.StatusCode == HttpStatusCode.Created;
+    });
+}
+
+async Task<Figures> BookingRaceAsync()
+{
+    // Rounds of all connections asking for one slot at once; every round must have exactly one winner.
+    var today = DateOnly.FromDateTime(DateTime.UtcNow);
+    var rounds = 20;
+    var perfect = 0;
+    var sw = Stopwatch.StartNew();
+    for (var round = 0; round < rounds; round++)
+    {
+        var date = today.AddDays(3000 + Random.Shared.Next(100_000));
+        var replies = await Task.WhenAll(Enumerable.Range(0, o.Connections).Select(async _ =>
+        {
+            using var r = await env.Http.SendAsync(env.Request(HttpMethod.Post, "/api/bookings", env.Token, new
+            {
+                stage = stages[^1],
+                date = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                start_time = "12:00",
+                finish_time = "13:00",
+            }));
+            return r.StatusCode;
+        }));
+        if (replies.Count(s => s == HttpStatusCode.Created) == 1 && replies.Count(s => s == HttpStatusCode.Conflict) == o.Connections - 1)
+        {
+            perfect++;
+        }
+    }
+
+    return new Figures("booking-race", rounds * o.Connections / sw.Elapsed.TotalSeconds, 0, 0, 0, 0, rounds * o.Connections, rounds - perfect,
+        $"winners = 1 in {perfect}/{rounds} rounds of {o.Connections} requests");
+}
+
+async Task<Figures> OrderCreateAsync()
+{
+    long[] cassettes;
+    await using (var conn = await env.OpenAsync())
+    {
+        cassettes = await Seed.CassettesAsync(conn, 1000, 1_000_000);
+    }
+
+    return await LoadRunner.RunAsync("order-create", o, async (w, i) =>
+    {
+        using var r = await env.Http.SendAsync(env.Request(HttpMethod.Post, "/api/orders", env.Token, new
+        {
+            items = new[] { new { cassette = cassettes[Random.Shared.Next(cassettes.Length)], quantity = 1 } },
+        }));
+        return r.StatusCode == HttpStatusCode.Created;
+    });
+}
+
+async Task<Figures> EventsSearchAsync()
+{
+    Figures Run(Figures f, string size) => f with { Scenario = $"events-search@{size}" };
+    var sizes = new[] { 10_000L, (long)o.Rows }.Where(s => s >= 10_000).Distinct().ToList();
+    var measured = new List<Figures>();
+    foreach (var size in sizes)
+    {
+        await using (var conn = await env.OpenAsync())
+        {
+            Console.WriteLine($"  events up to {size:N0} ...");
+            await SeedEvents.UpToAsync(conn, size, myId);
+        }
+
+        measured.Add(Run(await LoadRunner.RunAsync("events-search", o, async (w, i) =>
+        {
+            using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/events?search=jazz&date__gte=2023-01-01&date__lte=2023-12-31&limit=20", env.Token));
+            return r.StatusCode == HttpStatusCode.OK;
+        }), size.ToString("N0", CultureInfo.InvariantCulture)));
+        Print([measured[^1]]);
+    }
+
+    var last = measured[^1];
+    return measured.Count > 1 ? last with { Note = $"p50 ratio {last.P50Ms / measured[0].P50Ms:0.00} vs 10,000 events" } : last;
+}
+
+async Task<Figures> ChatFanoutAsync()
+{
+    const int sockets = 100;
+    const int messages = 200;
+    var room = $"bench-{Guid.NewGuid():N}"[..20];
+    var clients = new List<ClientWebSocket>();
+    var ws = new UriBuilder(env.BaseAddress) { Scheme = "ws", Path = "/ws/chat", Query = $"access_token={env.Token}" }.Uri;
+    for (var i = 0; i < sockets; i++)
+    {
+        var c = new ClientWebSocket();
+        await c.ConnectAsync(ws, CancellationToken.None);
+        await c.SendAsync(Encoding.UTF8.GetBytes($$"""{"type":"join","room":"{{room}}"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        clients.Add(c);
+    }
+
+    await Task.Delay(500);
+    var sw = Stopwatch.StartNew();
+    var receivers = clients.Select(async c =>
+    {
+        var buffer = new byte[8192];
+        for (var got = 0; got < messages;)
+        {
+            var r = await c.ReceiveAsync(buffer, CancellationToken.None);
+            if (r.EndOfMessage && Encoding.UTF8.GetString(buffer, 0, r.Count).Contains("\"type\":\"message\"", StringComparison.Ordinal))
+            {
+                got++;
+            }
+        }
+    }).ToList();
+    // 20 senders with 10 messages each: every sender stays under the per-socket limit of 20 frames a second.
+    await Task.WhenAll(clients.Take(20).Select(async (c, s) =>
+    {
+        for (var m = 0; m < messages / 20; m++)
+        {
+            await c.SendAsync(Encoding.UTF8.GetBytes($$"""{"type":"message","room":"{{room}}","text":"s{{s}}m{{m}}"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+    }));
+
+    await Task.WhenAll(receivers);
+    var elapsed = sw.Elapsed.TotalSeconds;
+    foreach (var c in clients)
+    {
+        c.Dispose();
+    }
+
+    return new Figures("chat-fanout", sockets * messages / elapsed, 0, 0, 0, 0, sockets * messages, 0,
+        $"{messages} messages from 20 senders to {sockets} sockets: deliveries per second");
+}
+
+static void Print(IEnumerable<Figures> rows)
+{
+    Console.WriteLine($"{"scenario",-24} {"req/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7}  note");
+    foreach (var f in rows)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{f.Scenario,-24} {f.RequestsPerSecond,10:0} {f.P50Ms,8:0.00} {f.P95Ms,8:0.00} {f.P99Ms,8:0.00} {f.MaxMs,8:0.00} {f.Errors,7}  {f.Note}"));
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Slices.Api.Common.Data;
+
+namespace Slices.Benchmarks;
+
+/// <summary>
+/// A PostgreSQL cluster and the service built in Release, run as a separate process (measured like production),
+/// with one benchmark user signed in.
+/// </summary>
+public sealed class BenchEnvironment : IAsyncDisposable
+{
+    public const string Password = "benchmark-password-1";
+    private const string SigningKey = "slices-benchmark-signing-key-0123456789-abcdefghij";
+    private Process? service;
+
+    private BenchEnvironment(EmbeddedPostgres pg, string connectionString)
+    {
+        Postgres = pg;
+        ConnectionString = connectionString;
+    }
+
+    public EmbeddedPostgres Postgres { get; }
+
+    public string ConnectionString { get; }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public string Token { get; private set; } = null!;
+
+    public string AdminToken { get; private set; } = null!;
+
+    public static async Task<BenchEnvironment> StartAsync(int connections)
+    {
+        var root = RepositoryRoot();
+        var dir = Path.Combine(Path.GetTempPath(), $"slices-bench-{Environment.ProcessId}");
+        Console.WriteLine($"Starting PostgreSQL under {dir} ...");
+        var pg = await EmbeddedPostgres.StartAsync(Path.Combine(dir, "data"), "slices_bench", NullLogger.Instance, durable: true);
+        var env = new BenchEnvironment(pg, pg.ConnectionString("slices_bench"));
+
+        var output = Path.Combine(dir, "api");
+        Console.WriteLine("Building the service in Release ...");
+        await RunAsync("dotnet", $"build \"{Path.Combine(root, "src", "Slices.Api")}\" -c Release -o \"{output}\" --nologo -v q");
+
+        var port = FreePort();
+        env.BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(output, "Slices.Api.dll")}\" --urls {env.BaseAddress}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = output,
+        };
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        psi.Environment["ConnectionStrings__Default"] = $"{env.ConnectionString};Maximum Pool Size={Math.Max(connections, 32)}";
+        psi.Environment["Jwt__SigningKey"] = SigningKey;
+        psi.Environment["Admin__Username"] = "admin";
+        psi.Environment["Admin__Password"] = Password;
+        psi.Environment["RateLimits__Login__PermitLimit"] = "1000000";
+        psi.Environment["RateLimits__PublicWrite__PermitLimit"] = "1000000";
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        psi.Environment["Data__Root"] = Path.Combine(dir, "app-data");
+        env.service = Process.Start(psi)!;
+        env.service.OutputDataReceived += (_, _) => { };
+        env.service.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
+        env.service.BeginOutputReadLine();
+        env.service.BeginErrorReadLine();
+
+        env.Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = env.BaseAddress,
+        };
+        await env.WaitReadyAsync();
+        env.AdminToken = await env.LogInAsync("admin");
+        var username = $"bench_{Guid.NewGuid():N}"[..20];
+        (await env.Http.PostAsJsonAsync("/api/auth/signup", new { username, password = Password })).EnsureSuccessStatusCode();
+        env.Token = await env.LogInAsync(username);
+        return env;
+    }
+
+    public async Task<string> LogInAsync(string username)
+    {
+        var reply = await Http.PostAsJsonAsync("/api/auth/login", new { username, password = Password });
+        reply.EnsureSuccessStatusCode();
+        return (await reply.Content.ReadFromJsonAsync<JsonNode>())!["access_token"]!.GetValue<string>();
+    }
+
+    public HttpRequestMessage Request(HttpMethod method, string url, string? token, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        return request;
+    }
+
+    /// <summary>A PBKDF2 hash in the service's format, computed once and shared by every seeded user.</summary>
+    public static string PasswordHash()
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(System.Text.Encoding.UTF8.GetBytes(Password), salt, 600_000, HashAlgorithmName.SHA256, 32);
+        return $"pbkdf2-sha256$600000${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
+    }
+
+    public async Task<NpgsqlConnection> OpenAsync()
+    {
+        var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        return conn;
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            try
+            {
+                if ((await Http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (service!.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with {service.ExitCode}.");
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("The service did not become ready in 60 s.");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Slices.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run the benchmarks from inside the repository.");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<string> RunAsync(string file, string args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return p.ExitCode == 0 ? await stdout : throw new InvalidOperationException($"{file} {args} failed: {stderr}{await stdout}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (service is { HasExited: false })
+        {
+            service.Kill(entireProcessTree: true);
+            await service.WaitForExitAsync();
+        }
+
+        Http?.Dispose();
+        await Postgres.StopAsync();
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(Postgres.DataDirectory)!, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+    }
+}

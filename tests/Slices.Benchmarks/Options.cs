@@ -1,0 +1,25 @@
+using System.Globalization;
+
+namespace Slices.Benchmarks;
+
+public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, int Connections, int Rows)
+{
+    public static Options Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        static TimeSpan Seconds(string s) =>
+            TimeSpan.FromSeconds(double.Parse(s.TrimEnd('s'), CultureInfo.InvariantCulture));
+
+        return new Options(
+            Get("--scenario", "all"),
+            Seconds(Get("--duration", "20s")),
+            Seconds(Get("--warmup", "3s")),
+            int.Parse(Get("--connections", "32"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--rows", "10000"), CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,54 @@
+using Dapper;
+using Npgsql;
+
+namespace Slices.Benchmarks;
+
+/// <summary>
+/// The SQL behind GET /api/stages/{id}, served by a bare minimal-API endpoint in this process: no auth, no session
+/// check, no validation, no mediator, no problem details. What the slice pipeline costs is the difference.
+/// </summary>
+public static class RawBaseline
+{
+    private const string Sql = """
+        SELECT s.id, s.name, s.address, s.description, s.open_time, s.close_time,
+               ARRAY(SELECT ss.service_id FROM stage_services ss WHERE ss.stage_id = s.id ORDER BY ss.service_id) AS services
+        FROM stages s WHERE s.id = @id
+        """;
+
+    public static async Task<(WebApplication App, Uri Address)> StartAsync(string connectionString, int pool)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        var address = new Uri($"http://127.0.0.1:{BenchEnvironment.FreePort()}");
+        builder.WebHost.UseUrls(address.ToString());
+        var db = NpgsqlDataSource.Create($"{connectionString};Maximum Pool Size={pool}");
+        var app = builder.Build();
+        app.MapGet("/raw/stages/{id:long}", async (long id) =>
+        {
+            await using var conn = await db.OpenConnectionAsync();
+            var row = await conn.QuerySingleOrDefaultAsync<StageRow>(Sql, new { id });
+            return row is null ? Results.NotFound() : Results.Ok(row);
+        });
+        await app.StartAsync();
+        return (app, address);
+    }
+
+    private sealed class StageRow
+    {
+        public long Id { get; set; }
+
+        public string Name { get; set; } = "";
+
+        public string Address { get; set; } = "";
+
+        public string Description { get; set; } = "";
+
+        public TimeOnly OpenTime { get; set; }
+
+        public TimeOnly CloseTime { get; set; }
+
+        public long[] Services { get; set; } = [];
+    }
+}
