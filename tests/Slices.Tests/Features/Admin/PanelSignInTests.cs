@@ -1,4 +1,8 @@
 using System.Net;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Slices.Tests.Infrastructure;
 
@@ -31,6 +35,7 @@ public sealed class PanelSignInTests(SlicesFixture fx)
             .Is(HttpStatusCode.Found);
 
         Assert.Equal("/admin/users", new Uri(new Uri("http://localhost"), signedIn.Location).PathAndQuery);
+        Assert.Equal("localhost", new Uri(new Uri("http://localhost"), signedIn.Location).Host);
         var cookie = signedIn.Response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("slices_admin=", StringComparison.Ordinal));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
@@ -40,10 +45,24 @@ public sealed class PanelSignInTests(SlicesFixture fx)
         Assert.Contains("Sign out", users.Html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_return_url_keeps_its_query()
+    {
+        using var panel = new PanelClient(fx.Host);
+
+        var signedIn = (await panel.SignInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword,
+            "/admin/signin?ReturnUrl=" + Uri.EscapeDataString("/admin/bookings?stage=1&active=true"))).Is(HttpStatusCode.Found);
+
+        Assert.Equal("/admin/bookings?stage=1&active=true", new Uri(new Uri("http://localhost"), signedIn.Location).PathAndQuery);
+    }
+
     [Theory]
     [InlineData("https://evil.example/admin")]
     [InlineData("//evil.example/admin")]
     [InlineData("/api/users")]
+    [InlineData("/admin/../api/users")]
+    [InlineData("/\\evil.example/admin")]
+    [InlineData("/administrator")]
     public async Task A_return_url_outside_the_panel_is_ignored(string returnUrl)
     {
         using var panel = new PanelClient(fx.Host);
@@ -166,10 +185,21 @@ public sealed class PanelSignInTests(SlicesFixture fx)
             var page = (await panel.GetAsync(url)).Is(HttpStatusCode.OK);
             Assert.Contains("default-src 'self'", page.Response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
             Assert.Equal("DENY", page.Response.Headers.GetValues("X-Frame-Options").Single());
+            Assert.True(page.Response.Headers.CacheControl?.NoStore, $"{url} may be cached");
             Assert.DoesNotContain("<script", page.Html, StringComparison.OrdinalIgnoreCase);
             Assert.Contains("<h1>", page.Html, StringComparison.Ordinal);
             Assert.Contains("<meta name=\"viewport\"", page.Html, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void The_sign_in_page_has_the_api_log_ins_rate_limit()
+    {
+        var signIn = fx.Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Single(e => e.RoutePattern.RawText == "/admin/signin");
+
+        Assert.Equal("login", signIn.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName);
+        Assert.NotNull(signIn.Metadata.GetMetadata<IAllowAnonymous>());
     }
 
     [Fact]
