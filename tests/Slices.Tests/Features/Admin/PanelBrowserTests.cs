@@ -96,8 +96,10 @@ public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : 
         (await fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, alice.Token)).Is(HttpStatusCode.OK);
         (await fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, bob.Token)).Is(HttpStatusCode.OK);
         await PanelBrowser.SignInAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Admin panel" })).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "home");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Trainings" }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Trainings" }).ClickAsync();
         await page.GetByLabel("Week of").FillAsync(TrainingsPageTests.Day(monday.AddDays(2)));
         await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
 
