@@ -4,6 +4,7 @@ using Slices.Api.Common;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Features.Admin;
 using Slices.Api.Features.Chat;
 using Slices.Api.Features.Events;
 using Scalar.AspNetCore;
@@ -43,6 +44,7 @@ builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOption
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);
 builder.Services.AddSlicesAuth(jwt);
+builder.Services.AddAdminPanel();
 builder.Services.AddSlicesRateLimits(builder.Configuration);
 builder.Services.AddSlicesOpenApi();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
@@ -83,6 +85,7 @@ app.UseRouting();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAntiforgery();
 app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapOpenApi().AllowAnonymous();
@@ -90,6 +93,7 @@ app.MapScalarApiReference(o => o.AddDocument("v1").WithTitle("Slices API")).Allo
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
 app.MapCarter();
+app.MapAdminPanel();
 
 await app.RunAsync();
 if (embedded is not null)

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dapper;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
@@ -14,6 +13,7 @@ public static class AuthSetup
         services.AddSingleton(jwt);
         services.AddSingleton<Tokens>();
         services.AddSingleton<Passwords>();
+        services.AddSingleton<Credentials>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
@@ -73,11 +73,6 @@ public static class AuthSetup
     /// </summary>
     private static async Task CheckSessionAsync(TokenValidatedContext ctx)
     {
-        const string sql = """
-            SELECT u.role
-            FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id = @sid AND s.revoked_at IS NULL AND u.is_active AND u.id = @sub
-            """;
         var principal = ctx.Principal!;
         if (!Guid.TryParse(principal.FindFirstValue("sid"), out var sid) || !long.TryParse(principal.FindFirstValue("sub"), out var sub))
         {
@@ -86,8 +81,7 @@ public static class AuthSetup
         }
 
         var db = ctx.HttpContext.RequestServices.GetRequiredService<NpgsqlDataSource>();
-        await using var conn = await db.OpenConnectionAsync(ctx.HttpContext.RequestAborted);
-        var role = await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(sql, new { sid, sub }, cancellationToken: ctx.HttpContext.RequestAborted));
+        var role = await Sessions.LiveRoleAsync(db, sid, sub, ctx.HttpContext.RequestAborted);
         if (role is null)
         {
             ctx.Fail("The session has ended.");

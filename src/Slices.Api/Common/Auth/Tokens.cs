@@ -80,13 +80,17 @@ public sealed class Tokens(JwtSettings settings, TimeProvider clock)
     public static byte[] HashRefreshToken(string token) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token));
 
     /// <summary>Starts a new session for the user inside the caller's transaction.</summary>
-    public async Task<TokenPair> StartSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, string role, CancellationToken ct)
+    public async Task<TokenPair> StartSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, string role, CancellationToken ct) =>
+        await IssueAsync(conn, tx, await CreateSessionAsync(conn, tx, userId, ct), userId, role, ct);
+
+    /// <summary>A new session row without tokens, for a sign-in that carries the session id itself (the admin panel's cookie).</summary>
+    public async Task<Guid> CreateSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, CancellationToken ct)
     {
         var sessionId = Guid.CreateVersion7();
         await conn.ExecuteAsync(new CommandDefinition(
             "INSERT INTO sessions (id, user_id, created_at) VALUES (@sessionId, @userId, @now)",
             new { sessionId, userId, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
-        return await IssueAsync(conn, tx, sessionId, userId, role, ct);
+        return sessionId;
     }
 
     /// <summary>A fresh access token and refresh token for an existing session.</summary>

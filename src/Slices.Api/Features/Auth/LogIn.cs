@@ -1,5 +1,4 @@
 using Carter;
-using Dapper;
 using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,9 +12,6 @@ namespace Slices.Api.Features.Auth;
 
 public static class LogIn
 {
-    private const int MaxFailures = 10;
-    private static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(15);
-
     public sealed record LogInRequest(string? Username, string? Email, string Password) : ICommand<Result<AuthResponse>>;
 
     public sealed class Endpoint : ICarterModule
@@ -28,7 +24,7 @@ public static class LogIn
                     var result = await mediator.Send(request, ct);
                     if (result.Failure?.Status == StatusCodes.Status429TooManyRequests)
                     {
-                        http.Response.Headers.RetryAfter = ((int)FailureWindow.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        http.Response.Headers.RetryAfter = ((int)Credentials.FailureWindow.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                     }
 
                     return result.ToHttp(TypedResults.Ok);
@@ -54,60 +50,21 @@ public static class LogIn
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db, Passwords passwords, Tokens tokens, TimeProvider clock) : ICommandHandler<LogInRequest, Result<AuthResponse>>
+    public sealed class Handler(NpgsqlDataSource db, Credentials credentials, Tokens tokens) : ICommandHandler<LogInRequest, Result<AuthResponse>>
     {
-        private const string FindUser = """
-            SELECT id, password_hash, is_active FROM users
-            WHERE username = @account::citext OR email = @account::citext
-            ORDER BY (username = @account::citext) DESC NULLS LAST
-            LIMIT 1
-            """;
-
-        private const string RecentFailures = "SELECT failures FROM login_failures WHERE account = @account::citext AND window_start > @since";
-
-        private const string RecordFailure = """
-            INSERT INTO login_failures AS f (account, failures, window_start) VALUES (@account, 1, @now)
-            ON CONFLICT (account) DO UPDATE SET
-                failures = CASE WHEN f.window_start > @since THEN f.failures + 1 ELSE 1 END,
-                window_start = CASE WHEN f.window_start > @since THEN f.window_start ELSE @now END
-            """;
-
-        private static readonly Failure InvalidCredentials = new(401, "invalid_credentials", "The username/email or password is wrong.");
-
         public async ValueTask<Result<AuthResponse>> Handle(LogInRequest r, CancellationToken ct)
         {
-            var account = string.IsNullOrEmpty(r.Username) ? r.Email! : r.Username;
-            var now = clock.GetUtcNow().UtcDateTime;
-            var since = now - FailureWindow;
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var failures = await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(RecentFailures, new { account, since }, cancellationToken: ct));
-            if (failures >= MaxFailures)
+            var user = await credentials.CheckAsync(string.IsNullOrEmpty(r.Username) ? r.Email! : r.Username, r.Password, ct);
+            if (!user.IsSuccess)
             {
-                return new Failure(429, "too_many_attempts", "Too many failed log-ins for this account; try again later.");
+                return user.Failure!;
             }
 
-            var user = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(FindUser, new { account }, cancellationToken: ct));
-            var valid = user is { IsActive: true } ? passwords.Verify(r.Password, user.PasswordHash) : VerifyNothing(r.Password);
-            if (!valid)
-            {
-                await conn.ExecuteAsync(new CommandDefinition(RecordFailure, new { account, now, since }, cancellationToken: ct));
-                return InvalidCredentials;
-            }
-
-            await conn.ExecuteAsync(new CommandDefinition("DELETE FROM login_failures WHERE account = @account::citext", new { account }, cancellationToken: ct));
             return await db.InTransactionAsync<Result<AuthResponse>>(async (c, tx) =>
             {
-                var (profile, _) = (await UserProfiles.FindAsync(c, "u.id = @id", new { id = user!.Id }, ct, tx))!.Value;
+                var (profile, _) = (await UserProfiles.FindAsync(c, "u.id = @id", new { id = user.Value }, ct, tx))!.Value;
                 return AuthResponse.From(profile, await tokens.StartSessionAsync(c, tx, profile.Id, profile.Role, ct));
             }, ct);
         }
-
-        private bool VerifyNothing(string password)
-        {
-            passwords.VerifyNothing(password);
-            return false;
-        }
-
-        private sealed record Row(long Id, string PasswordHash, bool IsActive);
     }
 }

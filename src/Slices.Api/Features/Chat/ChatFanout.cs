@@ -39,9 +39,10 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                // Messages stored while the listener is down stay in history; live delivery resumes on reconnect.
+                // Whatever broke the listening connection, keep trying: messages stored while the listener is down
+                // stay in history, and live delivery resumes on reconnect.
                 logger.LogWarning(e, "Chat listener lost its database connection; reconnecting");
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }

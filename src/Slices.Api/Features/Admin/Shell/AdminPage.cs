@@ -1,0 +1,158 @@
+using System.Globalization;
+using FluentValidation;
+using Mediator;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.WebUtilities;
+using Slices.Api.Common.Auth;
+using Slices.Api.Common.Http;
+
+namespace Slices.Api.Features.Admin.Shell;
+
+/// <summary>
+/// What every panel page leans on: the request, the mediator, and one way to show what went wrong. Messages go through
+/// the mediator exactly as the API sends them, so the same validators run; a validation failure or a <see cref="Failure"/>
+/// becomes a message on the page and the response's status code instead of problem+json.
+/// </summary>
+public abstract class AdminPage : ComponentBase
+{
+    public const int PageSize = 50;
+
+    private readonly List<string> problems = [];
+
+    [CascadingParameter]
+    public HttpContext HttpContext { get; set; } = null!;
+
+    [Inject]
+    protected ISender Mediator { get; set; } = null!;
+
+    [Inject]
+    protected NavigationManager Navigation { get; set; } = null!;
+
+    [Inject]
+    protected TimeProvider Clock { get; set; } = null!;
+
+    protected IReadOnlyList<string> Problems => problems;
+
+    /// <summary>The signed-in admin, as handlers take the caller.</summary>
+    protected Caller Admin => HttpContext.User.Caller();
+
+    protected CancellationToken Aborted => HttpContext.RequestAborted;
+
+    /// <summary>Sends a query; null (and messages on the page) when it is invalid.</summary>
+    protected async Task<T?> SendAsync<T>(IQuery<T> query)
+        where T : class => await ValidatedAsync(() => Mediator.Send(query, Aborted));
+
+    /// <summary>Sends a command; null (and messages on the page) when it is invalid.</summary>
+    protected async Task<T?> SendAsync<T>(ICommand<T> command)
+        where T : class => await ValidatedAsync(() => Mediator.Send(command, Aborted));
+
+    /// <summary>Sends a query answering a <see cref="Result{T}"/>; null (and the failure on the page) when it fails.</summary>
+    protected async Task<T?> SendOrFailAsync<T>(IQuery<Result<T>> query)
+        where T : class => Unwrap(await ValidatedAsync(async () => (Result<T>?)await Mediator.Send(query, Aborted)));
+
+    /// <summary>Sends a command answering a <see cref="Result{T}"/>; null (and the failure on the page) when it fails.</summary>
+    protected async Task<T?> SendOrFailAsync<T>(ICommand<Result<T>> command)
+        where T : class => Unwrap(await ValidatedAsync(async () => (Result<T>?)await Mediator.Send(command, Aborted)));
+
+    /// <summary>Shows <paramref name="message"/> and answers <paramref name="status"/> (the first failure's status wins); 404 shows the not-found page.</summary>
+    protected void Fail(int status, string message)
+    {
+        if (status == StatusCodes.Status404NotFound)
+        {
+            // Static rendering drops the body of a page that sets 404 itself; this renders the panel's not-found page instead.
+            Navigation.NotFound();
+            return;
+        }
+
+        if (problems.Count == 0 && !HttpContext.Response.HasStarted)
+        {
+            HttpContext.Response.StatusCode = status;
+        }
+
+        problems.Add(message);
+    }
+
+    /// <summary>A <c>yyyy-MM-dd</c> query value; a malformed one is a 400 naming <paramref name="label"/>.</summary>
+    protected DateOnly? ParseDate(string? value, string label)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        Fail(StatusCodes.Status400BadRequest, $"{label} must be a date (yyyy-mm-dd).");
+        return null;
+    }
+
+    /// <summary>A positive whole-number query value (an id); a malformed one is a 400 naming <paramref name="label"/>.</summary>
+    protected long? ParseId(string? value, string label)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0)
+        {
+            return id;
+        }
+
+        Fail(StatusCodes.Status400BadRequest, $"{label} must be a number.");
+        return null;
+    }
+
+    /// <summary>The 1-based page number from <c>?page=</c>: anything unusable is the first page.</summary>
+    protected static int PageNumber(string? value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 100_000 ? n : 1;
+
+    protected static int OffsetOf(int pageNumber) => (pageNumber - 1) * PageSize;
+
+    /// <summary><paramref name="path"/> with the non-empty <paramref name="query"/> values, URL-encoded.</summary>
+    protected static string Href(string path, params (string Key, string? Value)[] query) =>
+        QueryHelpers.AddQueryString(path, query.Where(q => !string.IsNullOrEmpty(q.Value)).Select(q => KeyValuePair.Create(q.Key, q.Value)));
+
+    protected static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    protected static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    protected static string Time(TimeOnly time) => time.ToString("HH:mm", CultureInfo.InvariantCulture);
+
+    private async Task<T?> ValidatedAsync<T>(Func<ValueTask<T>> send)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (ValidationException e)
+        {
+            foreach (var message in e.Errors.Select(x => x.ErrorMessage).Distinct())
+            {
+                Fail(StatusCodes.Status400BadRequest, message);
+            }
+
+            return default;
+        }
+    }
+
+    private T? Unwrap<T>(Result<T>? result)
+        where T : class
+    {
+        if (result is not { } r)
+        {
+            return null;
+        }
+
+        if (!r.IsSuccess)
+        {
+            Fail(r.Failure!.Status, r.Failure.Detail);
+            return null;
+        }
+
+        return r.Value;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Slices.Api.Features.Admin.Shell;
+
+/// <summary>A page of the panel as the navigation and the start page list it.</summary>
+public sealed record AdminSection(string Href, string Label, string Description);
+
+/// <summary>The panel's sections, in navigation order. A new page is one file in <c>Pages/</c> and one line here.</summary>
+public static class AdminSections
+{
+    public static readonly IReadOnlyList<AdminSection> All =
+    [
+        new("/admin/bookings", "Stage bookings", "Bookings by stage, date and state; deactivate bookings in bulk."),
+        new("/admin/users", "Users", "Search users by name, username or email; see a user's groups and role."),
+        new("/admin/trainings", "Trainings", "A week of trainings per group, with how many have enrolled."),
+    ];
+}

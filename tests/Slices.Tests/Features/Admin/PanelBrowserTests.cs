@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Slices.Tests.Features.Trainings;
+using Slices.Tests.Infrastructure;
+using static Slices.Tests.Features.Stages.StageTestData;
+
+namespace Slices.Tests.Features.Admin;
+
+/// <summary>The admin panel in headless Chromium, as an admin uses it; each test saves screenshots of the pages it visits.</summary>
+public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : IClassFixture<PanelBrowser>
+{
+    [Fact]
+    public async Task An_admin_signs_in_finds_a_user_opens_their_page_and_signs_out()
+    {
+        var page = await browser.NewPageAsync();
+        var user = await fx.NewUserAsync("browser");
+        (await fx.Api.PatchAsync("/api/users/me", new { first_name = "Ada", last_name = "Lovelace <3" }, user.Token)).Is(HttpStatusCode.OK);
+        var group = await fx.NewGroupAsync(user);
+        var groupName = (await fx.Api.GetAsync($"/api/groups/{group}", user.Token)).Body!["name"]!.GetValue<string>();
+
+        await page.GotoAsync("/admin/users");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/signin\\?ReturnUrl=%2Fadmin%2Fusers$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "signin");
+        await PanelBrowser.SignInAsync(page, page.Url);
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/users$"));
+
+        await page.GetByLabel("Username, email or name").FillAsync(user.Username);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        var rows = page.Locator("tbody tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(1);
+        await Assertions.Expect(rows.First).ToContainTextAsync("Ada Lovelace <3");
+        await Assertions.Expect(page.GetByText("Showing 1–1 of 1")).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "users");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = user.Username }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = user.Username, Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".facts")).ToContainTextAsync("user");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = groupName })).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "user");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).First.ClickAsync();
+        await Assertions.Expect(page.GetByText("You have signed out.")).ToBeVisibleAsync();
+        await page.GotoAsync("/admin/users");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/signin"));
+    }
+
+    [Fact]
+    public async Task Deactivating_a_stages_bookings_goes_through_the_confirm_step_and_shows_the_count()
+    {
+        var page = await browser.NewPageAsync();
+        var user = await fx.NewUserAsync();
+        var stage = await fx.NewStageAsync();
+        var (stageId, stageName) = (stage["id"]!.GetValue<long>(), stage["name"]!.GetValue<string>());
+        var date = FutureDate();
+        var bookings = new[]
+        {
+            (await fx.BookAsync(user.Token, stageId, date, "10:00", "11:00")).Is(HttpStatusCode.Created).Id,
+            (await fx.BookAsync(user.Token, stageId, date, "11:00", "12:00")).Is(HttpStatusCode.Created).Id,
+        };
+        await PanelBrowser.SignInAsync(page, $"/admin/bookings?stage={stageId}");
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(2);
+        await PanelBrowser.ScreenshotAsync(page, "bookings");
+
+        await page.GetByLabel("Of stage").SelectOptionAsync(new SelectOptionValue { Label = stageName });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Deactivate all…" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".confirm")).ToContainTextAsync($"This deactivates 2 bookings: the active bookings of {stageName}, whatever their date.");
+        await PanelBrowser.ScreenshotAsync(page, "bookings-confirm");
+        foreach (var id in bookings)
+        {
+            Assert.True((await fx.Api.GetAsync($"/api/bookings/{id}", user.Token)).Body!["active"]!.GetValue<bool>());
+        }
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Deactivate 2 bookings" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Deactivated" })).ToHaveTextAsync("Deactivated 2 bookings.");
+        await Assertions.Expect(page.Locator("tbody tr.inactive")).ToHaveCountAsync(2);
+        await PanelBrowser.ScreenshotAsync(page, "bookings-done");
+        foreach (var id in bookings)
+        {
+            Assert.False((await fx.Api.GetAsync($"/api/bookings/{id}", user.Token)).Body!["active"]!.GetValue<bool>());
+        }
+    }
+
+    [Fact]
+    public async Task The_trainings_week_view_shows_enrolment_counts_and_fits_a_narrow_screen()
+    {
+        var page = await browser.NewPageAsync();
+        var (alice, bob) = (await fx.NewUserAsync(), await fx.NewUserAsync());
+        var group = await fx.NewGroupAsync(alice, bob);
+        var groupName = (await fx.Api.GetAsync($"/api/groups/{group}", alice.Token)).Body!["name"]!.GetValue<string>();
+        var monday = TrainingsPageTests.FarMonday();
+        var training = await fx.NewTrainingAsync(group, TrainingsPageTests.Day(monday.AddDays(1)), capacity: 12);
+        await fx.NewTrainingAsync(group, TrainingsPageTests.Day(monday.AddDays(4)));
+        (await fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, alice.Token)).Is(HttpStatusCode.OK);
+        (await fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, bob.Token)).Is(HttpStatusCode.OK);
+        await PanelBrowser.SignInAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Admin panel" })).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "home");
+
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Trainings" }).ClickAsync();
+        await page.GetByLabel("Week of").FillAsync(TrainingsPageTests.Day(monday.AddDays(2)));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = groupName });
+        await Assertions.Expect(row).ToContainTextAsync("2 / 12 enrolled");
+        await Assertions.Expect(row).ToContainTextAsync("0 enrolled");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 }).First).ToContainTextAsync($"Week of {monday.Day} ");
+        await PanelBrowser.ScreenshotAsync(page, "trainings");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Next week" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No trainings this week.")).ToBeVisibleAsync();
+        await page.GoBackAsync();
+
+        await page.SetViewportSizeAsync(390, 844);
+        var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+        Assert.True(width <= 390, $"The week view is {width} px wide on a 390 px screen");
+        await Assertions.Expect(page.Locator($"td[data-day]:not(.empty)").First).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "trainings-narrow");
+    }
+}

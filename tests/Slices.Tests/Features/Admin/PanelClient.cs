@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Alba;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Features.Admin;
+
+/// <summary>One response of the panel: status, redirect target and the HTML.</summary>
+public sealed partial record PanelPage(HttpStatusCode Status, string Html, HttpResponseMessage Response)
+{
+    public string? Location => Response.Headers.Location?.OriginalString;
+
+    /// <summary>The HTML with its character references decoded, for asserting what a reader sees.</summary>
+    public string Text => WebUtility.HtmlDecode(Html);
+
+    /// <summary>The antiforgery token rendered into the page's forms.</summary>
+    public string Token => AntiforgeryToken().Match(Html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("The page has no antiforgery token.");
+
+    public PanelPage Is(HttpStatusCode expected)
+    {
+        Assert.True(expected == Status, $"Expected {(int)expected} but got {(int)Status}: {Response.Headers}\n{Html}");
+        return this;
+    }
+
+    /// <summary>Asserts a redirect to the sign-in page, as an anonymous visitor gets.</summary>
+    public PanelPage IsSentToSignIn()
+    {
+        Is(HttpStatusCode.Found);
+        Assert.StartsWith("/admin/signin", new Uri(new Uri("http://localhost"), Location).PathAndQuery, StringComparison.Ordinal);
+        return this;
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+}
+
+/// <summary>
+/// The admin panel as a browser without script uses it, over the test host: keeps cookies, does not follow redirects,
+/// and posts forms the way the pages render them (<c>_handler</c> names the form; the page's antiforgery token).
+/// </summary>
+public sealed class PanelClient : IDisposable
+{
+    private readonly HttpClient http;
+
+    public PanelClient(IAlbaHost host)
+    {
+        Cookies = new CookieContainer();
+        http = new HttpClient(new CookieContainerHandler(Cookies) { InnerHandler = host.Server.CreateHandler() }) { BaseAddress = new Uri("http://localhost") };
+    }
+
+    public CookieContainer Cookies { get; }
+
+    public Cookie? SessionCookie => Cookies.GetCookies(new Uri("http://localhost/admin")).FirstOrDefault(c => c.Name == "slices_admin");
+
+    /// <summary>A client signed in as the suite's admin.</summary>
+    public static async Task<PanelClient> SignedInAsync(SlicesFixture fx, string username = SlicesFixture.AdminUsername, string password = SlicesFixture.AdminPassword)
+    {
+        var panel = new PanelClient(fx.Host);
+        (await panel.SignInAsync(username, password)).Is(HttpStatusCode.Found);
+        return panel;
+    }
+
+    public async Task<PanelPage> SignInAsync(string username, string password, string url = "/admin/signin")
+    {
+        var form = (await GetAsync(url)).Is(HttpStatusCode.OK);
+        return await PostAsync(url, "signin", form.Token, new() { ["username"] = username, ["password"] = password });
+    }
+
+    public async Task<PanelPage> GetAsync(string url, string? bearer = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new("Bearer", bearer);
+        }
+
+        return await SendAsync(request);
+    }
+
+    /// <summary>Posts the form <paramref name="handler"/> to <paramref name="url"/>; <paramref name="token"/> null leaves the antiforgery token out.</summary>
+    public async Task<PanelPage> PostAsync(string url, string handler, string? token, Dictionary<string, string>? fields = null)
+    {
+        var body = new Dictionary<string, string>(fields ?? []) { ["_handler"] = handler };
+        if (token is not null)
+        {
+            body["__RequestVerificationToken"] = token;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(body) };
+        return await SendAsync(request);
+    }
+
+    public void Dispose() => http.Dispose();
+
+    private async Task<PanelPage> SendAsync(HttpRequestMessage request)
+    {
+        var response = await http.SendAsync(request);
+        return new PanelPage(response.StatusCode, await response.Content.ReadAsStringAsync(), response);
+    }
+}
