@@ -3,6 +3,7 @@ using FluentValidation;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Common.Work;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -31,6 +32,7 @@ builder.Services.AddSlicesDatabase(connectionString);
 builder.Services.AddSlicesAuth(jwt);
 builder.Services.AddSlicesRateLimits(builder.Configuration);
 builder.Services.AddSlicesOpenApi();
+builder.Services.AddWork(builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddMediator(o =>
 {

@@ -28,8 +28,10 @@ public static class Database
     }
 
     /// <summary>Where development state lives (database, signing key, mail, media): <c>.data</c> beside the content root.</summary>
-    public static string DataRoot(WebApplicationBuilder builder) =>
-        builder.Configuration["Data:Root"] ?? Path.Combine(builder.Environment.ContentRootPath, ".data");
+    public static string DataRoot(WebApplicationBuilder builder) => DataRoot(builder.Configuration, builder.Environment);
+
+    public static string DataRoot(IConfiguration config, IHostEnvironment env) =>
+        config["Data:Root"] ?? Path.Combine(env.ContentRootPath, ".data");
 
     public static IServiceCollection AddSlicesDatabase(this IServiceCollection services, string connectionString)
     {
