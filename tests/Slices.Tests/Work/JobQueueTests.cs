@@ -193,6 +193,32 @@ public sealed class JobQueueTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_job_running_longer_than_its_lease_keeps_it_by_renewing_and_runs_once()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probe = new ProbeHandler("test.long") { Body = async (_, _) => { started.TrySetResult(); await release.Task; } };
+        var settings = new Dictionary<string, string?> { ["Work:LeaseDuration"] = "00:00:03" };
+        await using var host = await WorkHost.StartAsync(fx, s => s.AddSingleton<IJobHandler>(probe).AddSingleton<TimeProvider>(clock), settings);
+
+        var id = await host.EnqueueAsync("test.long", new { });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        // Ten seconds of the fake clock against a three-second lease, one second at a time: each step's renewal lands first.
+        for (var second = 1; second <= 10; second++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            var expected = clock.GetUtcNow().UtcDateTime.AddSeconds(3);
+            await host.WaitForJobAsync(id, j => j.LockedUntil >= expected.AddMilliseconds(-1));
+        }
+
+        release.SetResult();
+        var job = await host.WaitForJobAsync(id, j => j.State == "succeeded");
+        Assert.Equal(1, job.Attempts);
+        Assert.Equal(1, probe.RunsOf(id));
+    }
+
+    [Fact]
     public async Task Shutdown_stops_claiming_and_lets_a_running_job_finish()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -68,4 +68,21 @@ public sealed class WorkAdminRoutesTests(SlicesFixture fx)
         Assert.True(long.Parse(listed.Header("X-Total-Count")!, System.Globalization.CultureInfo.InvariantCulture) >= 1);
         (await fx.Api.PostAsync($"/api/admin/jobs/{job}/retry", null, admin)).IsProblem(HttpStatusCode.Conflict, "job_not_failed");
     }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_work_routes_as_admin_only()
+    {
+        var doc = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!;
+        foreach (var (path, method) in new[]
+        {
+            ("/api/admin/jobs", "get"), ("/api/admin/jobs/{id}/retry", "post"), ("/api/admin/webhooks", "get"),
+            ("/api/admin/webhooks/{id}", "get"), ("/api/admin/webhooks/{id}/redeliver", "post"),
+        })
+        {
+            var operation = doc["paths"]?[path]?[method];
+            Assert.True(operation is not null, $"{method} {path} is not documented");
+            Assert.NotNull(operation["security"]);
+            Assert.NotNull(operation["responses"]!["403"]);
+        }
+    }
 }
