@@ -193,6 +193,24 @@ public sealed class JobQueueTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_job_whose_worker_died_on_its_last_attempt_fails_without_running_again()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probe = new ProbeHandler("test.last") { Body = async (_, _) => { started.TrySetResult(); await release.Task; } };
+        await using var host = await WorkHost.StartAsync(fx, s => s.AddSingleton<IJobHandler>(probe), new Dictionary<string, string?> { ["Work:LeaseDuration"] = "00:00:30" });
+
+        var id = await host.EnqueueAsync("test.last", new { }, maxAttempts: 1);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        await host.ScalarAsync<int>("UPDATE jobs SET locked_until = @past WHERE id = @id", new { id, past = DateTime.UtcNow.AddSeconds(-1) });
+
+        var job = await host.WaitForJobAsync(id, j => j.State == "failed");
+        release.SetResult();
+        Assert.Equal(1, probe.RunsOf(id));
+        Assert.Contains("lease ran out", job.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_job_running_longer_than_its_lease_keeps_it_by_renewing_and_runs_once()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -204,12 +222,13 @@ public sealed class JobQueueTests(SlicesFixture fx)
 
         var id = await host.EnqueueAsync("test.long", new { });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct);
-        // Ten seconds of the fake clock against a three-second lease, one second at a time: each step's renewal lands first.
+        // Ten seconds of the fake clock against a three-second lease, one second at a time. Renewals come every
+        // second; one may lag a step behind the clock, so the lease must always reach at least two seconds ahead.
         for (var second = 1; second <= 10; second++)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
-            var expected = clock.GetUtcNow().UtcDateTime.AddSeconds(3);
-            await host.WaitForJobAsync(id, j => j.LockedUntil >= expected.AddMilliseconds(-1));
+            var horizon = clock.GetUtcNow().UtcDateTime.AddSeconds(2).AddMilliseconds(-1);
+            await host.WaitForJobAsync(id, j => j.LockedUntil >= horizon);
         }
 
         release.SetResult();

@@ -153,7 +153,14 @@ public sealed class JobWorker(
             catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
             {
                 logger.LogWarning("Job notifications lost ({Message}); polling every {Interval} until they are back", e.Message, settings.PollInterval);
-                await SleepAsync(Task.Delay(Timeout.Infinite, stopping), settings.PollInterval, stopping);
+                try
+                {
+                    await Task.Delay(settings.PollInterval, clock, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }

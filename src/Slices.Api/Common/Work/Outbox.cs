@@ -29,13 +29,12 @@ public sealed class Outbox(Jobs jobs, IOptions<EmailOptions> email, TimeProvider
 
         var from = MailboxAddress.Parse(email.Value.From);
         var messageId = MimeUtils.GenerateMessageId(from.Domain is { Length: > 0 } d ? d : "localhost");
-        var jobId = await jobs.EnqueueAsync(conn, tx, EmailDelivery.JobKind, new EmailDelivery.EmailJob(messageId), null, ct);
         const string insert = """
             INSERT INTO outbox_emails (message_id, to_address, to_name, subject, text_body, html_body, job_id, created_at)
             VALUES (@messageId, @to, @toName, @subject, @text, @html, @jobId, @now)
             RETURNING id
             """;
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(insert, new
+        return await InTransactionAsync(conn, tx, async inTx => await conn.ExecuteScalarAsync<long>(new CommandDefinition(insert, new
         {
             messageId,
             to = to.Address,
@@ -43,9 +42,9 @@ public sealed class Outbox(Jobs jobs, IOptions<EmailOptions> email, TimeProvider
             subject = message.Subject.ReplaceLineEndings(" "),
             text = message.TextBody,
             html = message.HtmlBody?.Value,
-            jobId,
+            jobId = await jobs.EnqueueAsync(conn, inTx, EmailDelivery.JobKind, new EmailDelivery.EmailJob(messageId), null, ct),
             now = clock.GetUtcNow().UtcDateTime,
-        }, tx, cancellationToken: ct));
+        }, inTx, cancellationToken: ct)), ct);
     }
 
     /// <summary>
@@ -66,21 +65,34 @@ public sealed class Outbox(Jobs jobs, IOptions<EmailOptions> email, TimeProvider
 
         var json = JsonSerializer.Serialize(body, Jobs.JsonOptions);
         var deliveryId = Guid.CreateVersion7();
-        var jobId = await jobs.EnqueueAsync(conn, tx, WebhookDelivery.JobKind, new WebhookDelivery.WebhookJob(deliveryId), null, ct);
         const string insert = """
             INSERT INTO webhook_deliveries (delivery_id, url, event_type, body, signature, job_id, created_at)
             VALUES (@deliveryId, @url, @eventType, @json, @signature, @jobId, @now)
             RETURNING id
             """;
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(insert, new
+        return await InTransactionAsync(conn, tx, async inTx => await conn.ExecuteScalarAsync<long>(new CommandDefinition(insert, new
         {
             deliveryId,
             url,
             eventType,
             json,
             signature = WebhookSignature.Sign(secret, Encoding.UTF8.GetBytes(json)),
-            jobId,
+            jobId = await jobs.EnqueueAsync(conn, inTx, WebhookDelivery.JobKind, new WebhookDelivery.WebhookJob(deliveryId), null, ct),
             now = clock.GetUtcNow().UtcDateTime,
-        }, tx, cancellationToken: ct));
+        }, inTx, cancellationToken: ct)), ct);
+    }
+
+    /// <summary>The message row and its job commit together: in the caller's transaction, or in one of our own when given none.</summary>
+    private static async Task<long> InTransactionAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Func<NpgsqlTransaction, Task<long>> work, CancellationToken ct)
+    {
+        if (tx is not null)
+        {
+            return await work(tx);
+        }
+
+        await using var own = await conn.BeginTransactionAsync(ct);
+        var id = await work(own);
+        await own.CommitAsync(ct);
+        return id;
     }
 }
