@@ -4,6 +4,7 @@ using Slices.Api.Common;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Common.Work;
 using Slices.Api.Features.Admin;
 using Slices.Api.Features.Chat;
 using Slices.Api.Features.Events;
@@ -47,6 +48,7 @@ builder.Services.AddSlicesAuth(jwt);
 builder.Services.AddAdminPanel();
 builder.Services.AddSlicesRateLimits(builder.Configuration);
 builder.Services.AddSlicesOpenApi();
+builder.Services.AddWork(builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddMediator(o =>
 {

@@ -1,5 +1,7 @@
 using Alba;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 [assembly: AssemblyFixture(typeof(Slices.Tests.Infrastructure.SlicesFixture))]
@@ -30,8 +32,11 @@ public sealed class SlicesFixture : IAsyncLifetime
         Api = new ApiClient(Host.Server.CreateClient());
     }
 
-    /// <summary>A service host over <paramref name="connectionString"/>, configured as the tests need it.</summary>
-    public static Task<IAlbaHost> StartHostAsync(string connectionString, IDictionary<string, string?>? settings = null) =>
+    /// <summary>
+    /// A service host over <paramref name="connectionString"/>, configured as the tests need it; <paramref name="services"/>
+    /// runs after the service's own registrations (test job handlers, a fake clock).
+    /// </summary>
+    public static Task<IAlbaHost> StartHostAsync(string connectionString, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
         AlbaHost.For<Program>(b =>
         {
             b.UseEnvironment("Testing");
@@ -46,6 +51,10 @@ public sealed class SlicesFixture : IAsyncLifetime
             }
 
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+            if (services is not null)
+            {
+                b.ConfigureTestServices(services);
+            }
         });
 
     public static Dictionary<string, string?> TestSettings(string connectionString) => new()
@@ -59,6 +68,10 @@ public sealed class SlicesFixture : IAsyncLifetime
         ["RateLimits:Login:PermitLimit"] = "100000",
         ["RateLimits:PublicWrite:PermitLimit"] = "100000",
         ["Data:Root"] = Path.Combine(Path.GetTempPath(), $"slices-tests-{Environment.ProcessId}-data"),
+        // Workers wake on NOTIFY; the poll is the fallback. Retries come quickly so failing deliveries settle within a test.
+        ["Work:PollInterval"] = "00:00:00.500",
+        ["Work:RetryBaseDelay"] = "00:00:00.050",
+        ["Work:RetryMaxDelay"] = "00:00:01",
     };
 
     /// <summary>A fresh user with a unique name; tests never share accounts.</summary>

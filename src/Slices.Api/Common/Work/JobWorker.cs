@@ -1,0 +1,379 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Slices.Api.Common.Data;
+
+namespace Slices.Api.Common.Work;
+
+/// <summary>
+/// Runs due jobs: <c>Work:Concurrency</c> loops claim one job at a time with <c>FOR UPDATE SKIP LOCKED</c>, so any
+/// number of instances share one queue without two of them holding a job at once. Idle loops sleep until the
+/// next job is due, a NOTIFY arrives, or <c>Work:PollInterval</c> passes. A claim is a lease renewed while the
+/// job runs; a job whose worker died is claimed again once its lease runs out. On shutdown the loops stop
+/// claiming at once and running jobs get until the host's shutdown timeout, after which they are cancelled and
+/// handed back to the queue.
+/// </summary>
+public sealed class JobWorker(
+    NpgsqlDataSource db, IServiceScopeFactory scopes, JobKinds kinds, TimeProvider clock, IOptions<WorkOptions> options, ILogger<JobWorker> logger)
+    : BackgroundService
+{
+    private const string Claim = """
+        WITH next AS (
+            SELECT id FROM jobs
+            WHERE kind = ANY(@kinds)
+              AND ((state = 'pending' AND run_at <= @now) OR (state = 'running' AND locked_until <= @now))
+            ORDER BY run_at, id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobs j
+        SET state = 'running', attempts = j.attempts + 1, locked_until = @lockedUntil, lock_token = @token, updated_at = @now
+        FROM next
+        WHERE j.id = next.id
+        RETURNING j.id, j.kind, j.payload::text AS payload, j.attempts AS attempt, j.max_attempts, j.run_at, j.created_at, j.lock_token
+        """;
+
+    private const string NextDue = """
+        SELECT least(
+            (SELECT min(run_at) FROM jobs WHERE state = 'pending' AND kind = ANY(@kinds)),
+            (SELECT min(locked_until) FROM jobs WHERE state = 'running' AND kind = ANY(@kinds)))
+        """;
+
+    private const string Renew = "UPDATE jobs SET locked_until = @until WHERE id = @id AND lock_token = @token";
+
+    private const string Succeed = """
+        UPDATE jobs SET state = 'succeeded', locked_until = NULL, lock_token = NULL, updated_at = @now, finished_at = @now
+        WHERE id = @id AND lock_token = @token
+        """;
+
+    private const string Fail = """
+        UPDATE jobs
+        SET state = CASE WHEN @final THEN 'failed' ELSE 'pending' END,
+            run_at = CASE WHEN @final THEN run_at ELSE @retryAt END,
+            last_error = @error, locked_until = NULL, lock_token = NULL, updated_at = @now,
+            finished_at = CASE WHEN @final THEN @now END
+        WHERE id = @id AND lock_token = @token
+        """;
+
+    private const string Release = """
+        UPDATE jobs SET state = 'pending', run_at = @now, last_error = @error, locked_until = NULL, lock_token = NULL, updated_at = @now
+        WHERE id = @id AND lock_token = @token
+        """;
+
+    private const int MaxErrorLength = 4000;
+
+    private readonly WorkOptions settings = options.Value;
+    private readonly CancellationTokenSource running = new();
+    private TaskCompletionSource wake = NewSignal();
+    private string[] handledKinds = [];
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Fails the start-up on duplicate kinds rather than at the first job.
+        handledKinds = [.. kinds.All];
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The base class stops the loops claiming; running jobs are cancelled only when the host's shutdown timeout ends.
+        await using (cancellationToken.Register(running.Cancel))
+        {
+            await base.StopAsync(cancellationToken);
+        }
+
+        if (ExecuteTask is { IsCompleted: false } loops)
+        {
+            // Give cancelled jobs a moment to hand themselves back; a lease that runs out covers the rest.
+            await Task.WhenAny(loops, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+        }
+    }
+
+    public override void Dispose()
+    {
+        running.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>The pause before retry number <paramref name="attempt"/>+1: base × 2^(attempt−1), capped, plus <paramref name="jitter"/> × 50 %.</summary>
+    public static TimeSpan RetryDelay(int attempt, WorkOptions o, double jitter)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var exponential = o.RetryBaseDelay.Ticks * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
+        var capped = Math.Min(exponential, o.RetryMaxDelay.Ticks);
+        return TimeSpan.FromTicks((long)(capped * (1 + (0.5 * Math.Clamp(jitter, 0, 1)))));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (settings.Concurrency == 0 || handledKinds.Length == 0)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        var loops = Enumerable.Range(0, settings.Concurrency).Select(_ => LoopAsync(stoppingToken)).Append(ListenAsync(stoppingToken));
+        await Task.WhenAll(loops);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Wake() => Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
+
+    private async Task ListenAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(stopping);
+                conn.Notification += (_, _) => Wake();
+                await using (var listen = new NpgsqlCommand($"LISTEN {Jobs.Channel}", conn))
+                {
+                    await listen.ExecuteNonQueryAsync(stopping);
+                }
+
+                // Whatever was enqueued while nobody listened.
+                Wake();
+                while (!stopping.IsCancellationRequested)
+                {
+                    if (!await conn.WaitAsync(TimeSpan.FromSeconds(30), stopping))
+                    {
+                        // A quiet connection may be a dead one: ask, so that a broken one throws and is replaced.
+                        await using var ping = new NpgsqlCommand("SELECT 1", conn);
+                        await ping.ExecuteNonQueryAsync(stopping);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+            {
+                logger.LogWarning("Job notifications lost ({Message}); polling every {Interval} until they are back", e.Message, settings.PollInterval);
+                try
+                {
+                    await Task.Delay(settings.PollInterval, clock, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            // Taken before looking for work, so that a notification arriving meanwhile is not missed.
+            var signal = wake.Task;
+            TimeSpan wait;
+            try
+            {
+                if (await ClaimAsync() is { } job)
+                {
+                    await RunAsync(job);
+                    continue;
+                }
+
+                wait = await UntilNextDueAsync();
+            }
+#pragma warning disable CA1031 // A worker loop must survive anything one job or one outage throws; the error is logged.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                if (PgErrors.IsUnavailable(e))
+                {
+                    logger.LogWarning("Job worker cannot reach the database: {Message}", e.Message);
+                }
+                else
+                {
+                    logger.LogError(e, "Job worker loop failed");
+                }
+
+                wait = settings.PollInterval;
+            }
+
+            if (wait <= TimeSpan.Zero)
+            {
+                // Due work that another transaction still holds: a short real pause instead of spinning.
+                await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None);
+                continue;
+            }
+
+            await SleepAsync(signal, wait, stopping);
+        }
+    }
+
+    private async Task SleepAsync(Task signal, TimeSpan wait, CancellationToken stopping)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var delay = Task.Delay(wait, clock, cts.Token);
+        await Task.WhenAny(signal, delay);
+        await cts.CancelAsync();
+    }
+
+    private async Task<TimeSpan> UntilNextDueAsync()
+    {
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+        var next = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(NextDue, new { kinds = handledKinds }));
+        if (next is null)
+        {
+            return settings.PollInterval;
+        }
+
+        var wait = next.Value - clock.GetUtcNow().UtcDateTime;
+        return wait < settings.PollInterval ? wait : settings.PollInterval;
+    }
+
+    private async Task<Claimed?> ClaimAsync()
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+        return await conn.QuerySingleOrDefaultAsync<Claimed>(new CommandDefinition(Claim, new
+        {
+            kinds = handledKinds,
+            now,
+            lockedUntil = now + settings.LeaseDuration,
+            token = Guid.NewGuid(),
+        }));
+    }
+
+    private async Task RunAsync(Claimed claimed)
+    {
+        var token = claimed.LockToken;
+        var job = claimed.ToJob();
+        await using var scope = scopes.CreateAsyncScope();
+        var handler = JobKinds.Resolve(scope.ServiceProvider, job.Kind)!;
+        using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(running.Token);
+        using var finished = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(job.Id, token, jobCts, finished.Token);
+        string? error = null;
+        var permanent = false;
+        try
+        {
+            if (job.Attempt > job.MaxAttempts)
+            {
+                error = "The worker running the last attempt stopped before finishing (its lease ran out).";
+                permanent = true;
+            }
+            else
+            {
+                await handler.RunAsync(job, jobCts.Token);
+            }
+        }
+        catch (OperationCanceledException) when (running.IsCancellationRequested)
+        {
+            await finished.CancelAsync();
+            await heartbeat;
+            await RecordAsync(Release, new { id = job.Id, token, now = Now(), error = "Interrupted by shutdown; handed back to the queue." });
+            logger.LogWarning("Job {JobId} ({Kind}) interrupted by shutdown", job.Id, job.Kind);
+            return;
+        }
+        catch (PermanentJobFailureException e)
+        {
+            error = e.Message;
+            permanent = true;
+        }
+#pragma warning disable CA1031 // Any exception from a handler is that job's failure, recorded on the job.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error = $"{e.GetType().Name}: {e.Message}";
+        }
+
+        await finished.CancelAsync();
+        await heartbeat;
+        if (error is null)
+        {
+            await RecordAsync(Succeed, new { id = job.Id, token, now = Now() });
+            return;
+        }
+
+        if (error.Length > MaxErrorLength)
+        {
+            error = error[..MaxErrorLength];
+        }
+
+        var final = permanent || job.IsLastAttempt;
+        var now = Now();
+        var retryAt = now + RetryDelay(job.Attempt, settings, Random.Shared.NextDouble());
+        var recorded = await RecordAsync(Fail, new { id = job.Id, token, now, final, retryAt, error });
+        if (!final)
+        {
+            logger.LogWarning("Job {JobId} ({Kind}) attempt {Attempt}/{MaxAttempts} failed, retrying at {RetryAt:O}: {Error}",
+                job.Id, job.Kind, job.Attempt, job.MaxAttempts, retryAt, error);
+            return;
+        }
+
+        logger.LogError("Job {JobId} ({Kind}) failed after attempt {Attempt}/{MaxAttempts}: {Error}", job.Id, job.Kind, job.Attempt, job.MaxAttempts, error);
+        if (recorded)
+        {
+            try
+            {
+                await handler.OnFailedAsync(job, error, CancellationToken.None);
+            }
+#pragma warning disable CA1031 // The job is failed either way; a failing failure hook is logged, not rethrown into the loop.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                logger.LogError(e, "The failure hook of job {JobId} ({Kind}) threw", job.Id, job.Kind);
+            }
+        }
+    }
+
+    private DateTime Now() => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>Writes an outcome only while the claim still holds the job: a worker that lost its lease changes nothing.</summary>
+    private async Task<bool> RecordAsync(string sql, object args)
+    {
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+        var changed = await conn.ExecuteAsync(new CommandDefinition(sql, args)) == 1;
+        if (!changed)
+        {
+            logger.LogWarning("A job's lease ran out before its outcome was recorded; the run that took it over decides ({Args})", args);
+        }
+
+        return changed;
+    }
+
+    private async Task HeartbeatAsync(long id, Guid token, CancellationTokenSource job, CancellationToken finished)
+    {
+        var every = settings.LeaseDuration / 3;
+        while (!finished.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(every, clock, finished);
+                await using var conn = await db.OpenConnectionAsync(finished);
+                if (await conn.ExecuteAsync(new CommandDefinition(Renew, new { id, token, until = Now() + settings.LeaseDuration }, cancellationToken: finished)) == 0)
+                {
+                    logger.LogWarning("Job {JobId} lost its lease to another worker; cancelling this run", id);
+                    await job.CancelAsync();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (finished.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (PgErrors.IsUnavailable(e) || e is NpgsqlException)
+            {
+                logger.LogWarning("Could not renew the lease of job {JobId}: {Message}", id, e.Message);
+            }
+        }
+    }
+
+    private sealed record Claimed(long Id, string Kind, string Payload, int Attempt, int MaxAttempts, DateTime RunAt, DateTime CreatedAt, Guid LockToken)
+    {
+        public Job ToJob()
+        {
+            using var payload = JsonDocument.Parse(Payload);
+            return new Job(Id, Kind, payload.RootElement.Clone(), Attempt, MaxAttempts, RunAt, CreatedAt);
+        }
+    }
+}

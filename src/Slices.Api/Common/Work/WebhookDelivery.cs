@@ -1,0 +1,111 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Dapper;
+using Npgsql;
+
+namespace Slices.Api.Common.Work;
+
+/// <summary>
+/// Delivers one queued webhook: <c>POST</c> of the stored body with <c>X-Signature</c>, <c>X-Delivery-Id</c> and
+/// <c>X-Event-Type</c>, 10 s timeout, no redirects. Every attempt is logged with its status code (or error) and
+/// the start of the response; anything but 2xx is a failure the job retries with backoff.
+/// </summary>
+public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory httpClients, TimeProvider clock) : IJobHandler
+{
+    public const string JobKind = "webhook.deliver";
+    public const string ClientName = "webhooks";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private const int SnippetBytes = 1024;
+
+    public string Kind => JobKind;
+
+    public static bool IsHttp(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    public async Task RunAsync(Job job, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var deliveryId = job.PayloadAs<WebhookJob>().DeliveryId;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var delivery = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            "SELECT id, delivery_id, url, event_type, body, signature, state FROM webhook_deliveries WHERE delivery_id = @deliveryId",
+            new { deliveryId }, cancellationToken: ct))
+            ?? throw new PermanentJobFailureException($"Webhook delivery {deliveryId} does not exist.");
+        if (delivery.State == "delivered")
+        {
+            return;
+        }
+
+        if (!IsHttp(delivery.Url))
+        {
+            throw new PermanentJobFailureException("Webhooks are delivered to http(s) URLs only.");
+        }
+
+        var attemptedAt = clock.GetUtcNow().UtcDateTime;
+        var started = clock.GetTimestamp();
+        int? status = null;
+        string? error = null;
+        string? snippet = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url);
+            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(delivery.Body));
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Add(WebhookSignature.Header, delivery.Signature);
+            request.Headers.Add("X-Delivery-Id", delivery.DeliveryId.ToString());
+            request.Headers.Add("X-Event-Type", delivery.EventType);
+            using var response = await httpClients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            status = (int)response.StatusCode;
+            snippet = await SnippetAsync(response, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            error = e.Message;
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            error = $"No answer within {Timeout.TotalSeconds:0} s.";
+        }
+
+        var duration = (int)clock.GetElapsedTime(started).TotalMilliseconds;
+        var delivered = status is >= 200 and < 300;
+        const string log = """
+            INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, response_snippet, duration_ms)
+            VALUES (@Id, @attemptedAt, @status, @error, @snippet, @duration);
+            UPDATE webhook_deliveries SET state = 'delivered', delivered_at = @attemptedAt WHERE id = @Id AND @delivered AND state <> 'delivered';
+            """;
+        await conn.ExecuteAsync(new CommandDefinition(log, new { delivery.Id, attemptedAt, status, error, snippet, duration, delivered }, cancellationToken: CancellationToken.None));
+        if (!delivered)
+        {
+            throw new HttpRequestException(error ?? $"The receiver answered {status}.");
+        }
+    }
+
+    public async Task OnFailedAsync(Job job, string lastError, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "UPDATE webhook_deliveries SET state = 'failed' WHERE delivery_id = @DeliveryId AND state = 'pending'",
+            job.PayloadAs<WebhookJob>(), cancellationToken: ct));
+    }
+
+    private static async Task<string?> SnippetAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[SnippetBytes];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), ct)) > 0)
+        {
+            read += n;
+        }
+
+        // PostgreSQL text cannot hold NUL.
+        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read).Replace('\0', '\uFFFD');
+    }
+
+    public sealed record WebhookJob(Guid DeliveryId);
+
+    private sealed record Row(long Id, Guid DeliveryId, string Url, string EventType, string Body, string Signature, string State);
+}

@@ -1,0 +1,70 @@
+namespace Slices.Api.Common.Work;
+
+/// <summary>The <c>Work:*</c> settings.</summary>
+public sealed class WorkOptions
+{
+    /// <summary>Jobs one instance runs at a time; 0 turns the workers off (the instance still enqueues).</summary>
+    public int Concurrency { get; set; } = 2;
+
+    /// <summary>How often an idle worker looks for due jobs when no notification arrives (NOTIFY is the fast path).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The delay before the first retry; each further retry doubles it, plus up to 50 % jitter.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Attempts a job gets unless its enqueuer says otherwise.</summary>
+    public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>How long a claim holds a job without renewal; a worker renews it every third of this while the job runs.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    public IEnumerable<string> Problems()
+    {
+        if (Concurrency < 0)
+        {
+            yield return "Work:Concurrency must be 0 or more.";
+        }
+
+        if (PollInterval <= TimeSpan.Zero || RetryBaseDelay <= TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
+        {
+            yield return "Work:PollInterval and Work:RetryBaseDelay must be positive, Work:RetryMaxDelay at least Work:RetryBaseDelay.";
+        }
+
+        if (MaxAttempts < 1)
+        {
+            yield return "Work:MaxAttempts must be at least 1.";
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            yield return "Work:LeaseDuration must be at least one second.";
+        }
+    }
+}
+
+/// <summary>The <c>Email:*</c> settings.</summary>
+public sealed class EmailOptions
+{
+    public string From { get; set; } = "Slices <no-reply@localhost>";
+
+    /// <summary>Where messages are written as <c>.eml</c> files while no SMTP host is configured; default <c>&lt;Data:Root&gt;/mail</c>.</summary>
+    public string? PickupDirectory { get; set; }
+
+    public SmtpOptions Smtp { get; set; } = new();
+}
+
+public sealed class SmtpOptions
+{
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 587;
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>TLS on connect for port 465, STARTTLS otherwise; false sends in the clear (a local relay or test sink).</summary>
+    public bool UseTls { get; set; } = true;
+}

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Alba;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Slices.Api.Common.Work;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Work;
+
+/// <summary>
+/// A service instance over a database of its own, for tests that need their own job handlers, clock or settings
+/// (the shared host's workers would otherwise take their jobs).
+/// </summary>
+public sealed class WorkHost : IAsyncDisposable
+{
+    private WorkHost(IAlbaHost host, string connectionString)
+    {
+        Host = host;
+        ConnectionString = connectionString;
+        Api = new Infrastructure.Api(host.Server.CreateClient());
+    }
+
+    public IAlbaHost Host { get; }
+
+    public string ConnectionString { get; }
+
+    public Infrastructure.Api Api { get; }
+
+    public Jobs Jobs => Host.Services.GetRequiredService<Jobs>();
+
+    public Outbox Outbox => Host.Services.GetRequiredService<Outbox>();
+
+    public static async Task<string> NewDatabaseAsync(SlicesFixture fx) => await fx.Database.CreateDatabaseAsync($"work_{Guid.NewGuid():N}");
+
+    /// <summary>Starts an instance on <paramref name="connectionString"/> (a fresh database when null).</summary>
+    public static async Task<WorkHost> StartAsync(
+        SlicesFixture fx, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null, string? connectionString = null)
+    {
+        connectionString ??= await NewDatabaseAsync(fx);
+        var host = await SlicesFixture.StartHostAsync(connectionString, settings, services);
+        return new WorkHost(host, connectionString);
+    }
+
+    public async Task<NpgsqlConnection> OpenAsync()
+    {
+        var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync(TestContext.Current.CancellationToken);
+        return conn;
+    }
+
+    /// <summary>Enqueues in a transaction of its own and commits.</summary>
+    public async Task<long> EnqueueAsync(string kind, object payload, DateTimeOffset? runAt = null, int maxAttempts = 10)
+    {
+        await using var conn = await OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        var id = await Jobs.EnqueueAsync(conn, tx, kind, payload, runAt, maxAttempts, TestContext.Current.CancellationToken);
+        await tx.CommitAsync(TestContext.Current.CancellationToken);
+        return id;
+    }
+
+    public async Task<JobView?> JobAsync(long id)
+    {
+        await using var conn = await OpenAsync();
+        return await Jobs.FindAsync(conn, null, id, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Polls the job until <paramref name="until"/> holds; fails the test with its last state after 15 s.</summary>
+    public async Task<JobView> WaitForJobAsync(long id, Func<JobView, bool> until)
+    {
+        JobView? last = null;
+        await Eventually.HoldsAsync(async () => (last = await JobAsync(id)) is { } j && until(j), () => $"job {id}: {last}");
+        return last!;
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = await OpenAsync();
+        return (await conn.ExecuteScalarAsync<T>(sql, args))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        await Host.DisposeAsync();
+    }
+}
+
+public static class Eventually
+{
+    /// <summary>Waits for <paramref name="condition"/>, polling every 20 ms, for at most <paramref name="seconds"/> s.</summary>
+    public static async Task HoldsAsync(Func<Task<bool>> condition, Func<string> describe, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Still not true after {seconds} s: {describe()}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public static Task HoldsAsync(Func<bool> condition, Func<string> describe, int seconds = 15) =>
+        HoldsAsync(() => Task.FromResult(condition()), describe, seconds);
+}
+
+/// <summary>A job handler for tests: records every run and then does whatever <c>Body</c> says.</summary>
+public sealed class ProbeHandler(string kind, string instance = "") : IJobHandler
+{
+    public string Kind => kind;
+
+    public ConcurrentQueue<(long JobId, int Attempt, string Instance)> Runs { get; init; } = new();
+
+    public Func<Job, CancellationToken, Task> Body { get; set; } = (_, _) => Task.CompletedTask;
+
+    public int RunsOf(long jobId) => Runs.Count(r => r.JobId == jobId);
+
+    public async Task RunAsync(Job job, CancellationToken ct)
+    {
+        Runs.Enqueue((job.Id, job.Attempt, instance));
+        await Body(job, ct);
+    }
+}
