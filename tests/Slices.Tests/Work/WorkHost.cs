@@ -18,14 +18,14 @@ public sealed class WorkHost : IAsyncDisposable
     {
         Host = host;
         ConnectionString = connectionString;
-        Api = new Infrastructure.Api(host.Server.CreateClient());
+        Api = new ApiClient(host.Server.CreateClient());
     }
 
     public IAlbaHost Host { get; }
 
     public string ConnectionString { get; }
 
-    public Infrastructure.Api Api { get; }
+    public ApiClient Api { get; }
 
     public Jobs Jobs => Host.Services.GetRequiredService<Jobs>();
 
