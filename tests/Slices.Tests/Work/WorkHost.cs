@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Alba;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Slices.Api.Common.Work;
 using Slices.Tests.Infrastructure;
@@ -14,10 +16,12 @@ namespace Slices.Tests.Work;
 /// </summary>
 public sealed class WorkHost : IAsyncDisposable
 {
-    private WorkHost(IAlbaHost host, string connectionString)
+    private WorkHost(IAlbaHost host, string connectionString, FakeTimeProvider? clock, LogSink logs)
     {
+        Logs = logs;
         Host = host;
         ConnectionString = connectionString;
+        Clock = clock;
         Api = new ApiClient(host.Server.CreateClient());
     }
 
@@ -27,19 +31,35 @@ public sealed class WorkHost : IAsyncDisposable
 
     public ApiClient Api { get; }
 
+    /// <summary>What the instance logged at Warning or above, shown when a wait fails.</summary>
+    public LogSink Logs { get; }
+
+    /// <summary>The instance's clock when the test drives time itself.</summary>
+    public FakeTimeProvider? Clock { get; }
+
     public Jobs Jobs => Host.Services.GetRequiredService<Jobs>();
 
     public Outbox Outbox => Host.Services.GetRequiredService<Outbox>();
 
     public static async Task<string> NewDatabaseAsync(SlicesFixture fx) => await fx.Database.CreateDatabaseAsync($"work_{Guid.NewGuid():N}");
 
-    /// <summary>Starts an instance on <paramref name="connectionString"/> (a fresh database when null).</summary>
+    /// <summary>Starts an instance on <paramref name="connectionString"/> (a fresh database when null), on <paramref name="clock"/> when given.</summary>
     public static async Task<WorkHost> StartAsync(
-        SlicesFixture fx, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null, string? connectionString = null)
+        SlicesFixture fx, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null, string? connectionString = null,
+        FakeTimeProvider? clock = null)
     {
         connectionString ??= await NewDatabaseAsync(fx);
-        var host = await SlicesFixture.StartHostAsync(connectionString, settings, services);
-        return new WorkHost(host, connectionString);
+        var logs = new LogSink();
+        var host = await SlicesFixture.StartHostAsync(connectionString, settings, s =>
+        {
+            s.AddLogging(l => l.AddProvider(logs));
+            services?.Invoke(s);
+            if (clock is not null)
+            {
+                s.AddSingleton<TimeProvider>(clock);
+            }
+        });
+        return new WorkHost(host, connectionString, clock, logs);
     }
 
     public async Task<NpgsqlConnection> OpenAsync()
@@ -69,7 +89,15 @@ public sealed class WorkHost : IAsyncDisposable
     public async Task<JobView> WaitForJobAsync(long id, Func<JobView, bool> until)
     {
         JobView? last = null;
-        await Eventually.HoldsAsync(async () => (last = await JobAsync(id)) is { } j && until(j), () => $"job {id}: {last}");
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                // FakeTimeProvider can miss firing a due timer when one is created on another thread while it
+                // advances; advancing by zero fires whatever is due, without moving time.
+                Clock?.Advance(TimeSpan.Zero);
+                return (last = await JobAsync(id)) is { } j && until(j);
+            },
+            () => $"job {id}: {last}; logged: {string.Join(" | ", Logs.Lines)}");
         return last!;
     }
 
@@ -118,5 +146,33 @@ public sealed class ProbeHandler(string kind, string instance = "") : IJobHandle
     {
         Runs.Enqueue((job.Id, job.Attempt, instance));
         await Body(job, ct);
+    }
+}
+
+/// <summary>Keeps an instance's warnings and errors, so a failing test can say what the workers saw.</summary>
+public sealed class LogSink : ILoggerProvider
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogSink sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                sink.Lines.Enqueue($"{logLevel}: {formatter(state, exception)} {exception?.GetType().Name} {exception?.Message}");
+            }
+        }
     }
 }

@@ -171,7 +171,7 @@ public sealed class JobWorker(
         {
             // Taken before looking for work, so that a notification arriving meanwhile is not missed.
             var signal = wake.Task;
-            TimeSpan wait;
+            DateTime? nextDue = null;
             try
             {
                 if (await ClaimAsync() is { } job)
@@ -180,7 +180,7 @@ public sealed class JobWorker(
                     continue;
                 }
 
-                wait = await UntilNextDueAsync();
+                nextDue = await NextDueAsync();
             }
 #pragma warning disable CA1031 // A worker loop must survive anything one job or one outage throws; the error is logged.
             catch (Exception e)
@@ -194,10 +194,11 @@ public sealed class JobWorker(
                 {
                     logger.LogError(e, "Job worker loop failed");
                 }
-
-                wait = settings.PollInterval;
             }
 
+            // Read the clock only now, right before the timer starts, so that time passing meanwhile is not slept through.
+            var now = clock.GetUtcNow().UtcDateTime;
+            var wait = nextDue is { } due && due - now < settings.PollInterval ? due - now : settings.PollInterval;
             if (wait <= TimeSpan.Zero)
             {
                 // Due work that another transaction still holds: a short real pause instead of spinning.
@@ -217,17 +218,10 @@ public sealed class JobWorker(
         await cts.CancelAsync();
     }
 
-    private async Task<TimeSpan> UntilNextDueAsync()
+    private async Task<DateTime?> NextDueAsync()
     {
         await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
-        var next = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(NextDue, new { kinds = handledKinds }));
-        if (next is null)
-        {
-            return settings.PollInterval;
-        }
-
-        var wait = next.Value - clock.GetUtcNow().UtcDateTime;
-        return wait < settings.PollInterval ? wait : settings.PollInterval;
+        return await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(NextDue, new { kinds = handledKinds }));
     }
 
     private async Task<Claimed?> ClaimAsync()
@@ -361,9 +355,11 @@ public sealed class JobWorker(
             {
                 return;
             }
-            catch (Exception e) when (PgErrors.IsUnavailable(e) || e is NpgsqlException)
+#pragma warning disable CA1031 // The renewal must outlive a failed attempt; the lease covers a short outage.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                logger.LogWarning("Could not renew the lease of job {JobId}: {Message}", id, e.Message);
+                logger.LogWarning(e, "Could not renew the lease of job {JobId}: {Message}", id, e.Message);
             }
         }
     }
