@@ -93,7 +93,7 @@ app.UseMiddleware<IdempotencyMiddleware>();
 app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference(o => o.AddDocument("v1").WithTitle("Slices API")).AllowAnonymous();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = DatabaseHealthCheck.WriteAsync }).AllowAnonymous();
 app.MapCarter();
 app.MapAdminPanel();
 

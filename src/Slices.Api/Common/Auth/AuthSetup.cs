@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Auth;
@@ -51,9 +52,19 @@ public static class AuthSetup
                 OnChallenge = async ctx =>
                 {
                     ctx.HandleResponse();
-                    ctx.Response.Headers.WWWAuthenticate = "Bearer";
+                    if (ctx.AuthenticateFailure is { } outage && PgErrors.IsUnavailable(outage))
+                    {
+                        ctx.Response.Headers.RetryAfter = "5";
+                    }
+                    else
+                    {
+                        ctx.Response.Headers.WWWAuthenticate = "Bearer";
+                    }
+
                     var failure = ctx.AuthenticateFailure switch
                     {
+                        // The session check could not reach the database: that is an outage, not a bad token.
+                        { } e when PgErrors.IsUnavailable(e) => new Failure(503, "database_unavailable", "The database is not reachable right now; try again shortly."),
                         SecurityTokenExpiredException => new Failure(401, "token_expired", "The access token has expired; refresh it."),
                         null when string.IsNullOrEmpty(ctx.Request.Headers.Authorization) => new Failure(401, "not_authenticated", "This route needs an access token (Authorization: Bearer <token>)."),
                         _ => new Failure(401, "invalid_token", "The access token is invalid or its session has ended."),

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Data;
 
@@ -19,5 +20,18 @@ public sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
         {
             return HealthCheckResult.Unhealthy("The database is not reachable.", e);
         }
+    }
+
+    /// <summary>"Healthy" as plain text; not ready is a 503 problem+json like every other error answer.</summary>
+    public static Task WriteAsync(HttpContext http, HealthReport report)
+    {
+        if (report.Status == HealthStatus.Healthy)
+        {
+            http.Response.ContentType = "text/plain";
+            return http.Response.WriteAsync("Healthy");
+        }
+
+        http.Response.Headers.RetryAfter = "5";
+        return ProblemHandling.WriteAsync(http, new Failure(503, "not_ready", "The database is not reachable."));
     }
 }

@@ -164,6 +164,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         RunAsync(Path.Combine(FindBinDirectory(), "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"],
             !OperatingSystem.IsWindows() && Environment.UserName == "root", CancellationToken.None, check: false);
 
+    /// <summary>Starts the server again on the same port and data after <see cref="StopAsync"/> (fault tests restart it).</summary>
+    public Task StartAgainAsync(bool durable, CancellationToken ct = default) => StartServerAsync(durable, ct);
+
     public async Task StopAsync()
     {
         await RunAsync(Path.Combine(binDir, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], asPostgresUser, CancellationToken.None, check: false);

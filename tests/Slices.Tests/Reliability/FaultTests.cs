@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Slices.Api.Common.Data;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Reliability;
+
+/// <summary>What happens when a process dies or the database goes away: nothing accepted is lost, nothing runs twice
+/// where a user could see it, and outages are fast, honest 503s that heal by themselves.</summary>
+public sealed class FaultTests(SlicesFixture fx)
+{
+    [Fact]
+    public async Task Killing_the_service_with_delayed_events_pending_loses_none_and_creates_each_once()
+    {
+        var database = await fx.Database.CreateDatabaseAsync($"kill_{Guid.NewGuid():N}");
+        var settings = new Dictionary<string, string?> { ["Events:CreationDelay"] = "00:00:02" };
+        var jobs = new List<long>();
+        TestUser user;
+        await using (var doomed = await ServiceProcess.StartAsync(database, settings))
+        {
+            user = await doomed.Api.SignUpAsync();
+            var org = (await doomed.Api.PostAsync("/api/organizations", new { title = "Crash club" }, user.Token)).Is(HttpStatusCode.Created).Id;
+            for (var i = 0; i < 5; i++)
+            {
+                jobs.Add((await doomed.Api.PostAsync("/api/events", new { title = $"Crash survivor {i}", organizations = new[] { org } }, user.Token))
+                    .Is(HttpStatusCode.Accepted).Body!["job_id"]!.GetValue<long>());
+            }
+
+            await doomed.KillAsync();
+        }
+
+        await using var revived = await ServiceProcess.StartAsync(database, settings);
+        foreach (var job in jobs)
+        {
+            Reply? status = null;
+            await Work.Eventually.HoldsAsync(
+                async () => (status = await revived.Api.GetAsync($"/api/events/jobs/{job}", user.Token)).Body?["status"]?.GetValue<string>() == "succeeded",
+                () => status?.Body?.ToJsonString() ?? "no answer", seconds: 30);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            var found = (await revived.Api.GetAsync($"/api/events?search={Uri.EscapeDataString($"Crash survivor {i}")}", user.Token)).Is(HttpStatusCode.OK);
+            Assert.Single(found.Array);
+        }
+    }
+
+    [Fact]
+    public async Task A_database_outage_is_a_fast_503_and_the_service_heals_when_it_returns()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"slices-tests-{Environment.ProcessId}-outage-{Guid.NewGuid():N}");
+        var cluster = await EmbeddedPostgres.StartAsync(Path.Combine(dir, "data"), "slices_outage", NullLogger.Instance, durable: false, TestContext.Current.CancellationToken);
+        try
+        {
+            await using var host = await SlicesFixture.StartHostAsync(cluster.ConnectionString("slices_outage"));
+            using var api = new ApiClient(host.Server.CreateClient());
+            var user = await api.SignUpAsync();
+            (await api.GetAsync("/api/users/me", user.Token)).Is(HttpStatusCode.OK);
+
+            await cluster.StopAsync();
+            foreach (var call in new Func<Task<Reply>>[]
+            {
+                () => api.GetAsync("/api/users/me", user.Token),
+                () => api.GetAsync("/api/stages", user.Token),
+                () => api.PostAsync("/api/auth/login", new { username = user.Username, password = user.Password }),
+                () => api.GetAsync("/health/ready"),
+            })
+            {
+                var sw = Stopwatch.StartNew();
+                var reply = await call();
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"an outage answer took {sw.Elapsed.TotalSeconds:0.0} s");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, reply.Status);
+                Assert.Equal("application/problem+json", reply.Response.Content.Headers.ContentType?.MediaType);
+                Assert.NotNull(reply.Header("Retry-After"));
+            }
+
+            await cluster.StartAgainAsync(durable: false, TestContext.Current.CancellationToken);
+            Reply? last = null;
+            await Work.Eventually.HoldsAsync(async () => (last = await api.GetAsync("/api/users/me", user.Token)).Status == HttpStatusCode.OK,
+                () => $"{last?.Status} {last?.Body?.ToJsonString()}", seconds: 20);
+            (await api.GetAsync("/health/ready")).Is(HttpStatusCode.OK);
+        }
+        finally
+        {
+            await cluster.StopAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

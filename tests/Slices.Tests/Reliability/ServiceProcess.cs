@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Reliability;
+
+/// <summary>
+/// The service as a real child process (<c>dotnet Slices.Api.dll</c>), so that a test can kill it — not stop it —
+/// the way a crash or an OOM kill would, and start another over the same database.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private ServiceProcess(Process process, Uri address)
+    {
+        this.process = process;
+        Api = new ApiClient(new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) });
+    }
+
+    public ApiClient Api { get; }
+
+    public static async Task<ServiceProcess> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
+    {
+        var port = FreePort();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var dll = Path.Combine(AppContext.BaseDirectory, "Slices.Api.dll");
+        var psi = new ProcessStartInfo("dotnet", $"\"{dll}\" --urls {address}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        foreach (var (key, value) in SlicesFixture.TestSettings(connectionString).Concat(settings ?? new Dictionary<string, string?>()))
+        {
+            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var service = new ServiceProcess(process, address);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await service.Api.GetAsync("/health/ready")).Status == HttpStatusCode.OK)
+                {
+                    return service;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            Assert.False(process.HasExited, $"the service exited with {(process.HasExited ? process.ExitCode : 0)}");
+            Assert.True(DateTime.UtcNow < deadline, "the service did not become ready in 60 s");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, no chance to finish or release anything.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        Api.Dispose();
+        process.Dispose();
+    }
+}
