@@ -65,7 +65,7 @@ public static class AdminCookie
     {
         var principal = ctx.Principal!;
         var open = Guid.TryParse(principal.FindFirstValue("sid"), out var sid) && long.TryParse(principal.FindFirstValue("sub"), out var sub)
-            && await Sessions.LiveRoleAsync(ctx.HttpContext.RequestServices.GetRequiredService<NpgsqlDataSource>(), sid, sub, ctx.HttpContext.RequestAborted) == "admin";
+            && await ctx.HttpContext.RequestServices.GetRequiredService<SessionCache>().LiveRoleAsync(sid, sub, ctx.HttpContext.RequestAborted) == "admin";
         if (!open)
         {
             ctx.RejectPrincipal();

@@ -12,6 +12,8 @@ public static class AuthSetup
     public static IServiceCollection AddSlicesAuth(this IServiceCollection services, JwtSettings jwt)
     {
         services.AddSingleton(jwt);
+        services.AddSingleton<SessionCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionCache>());
         services.AddSingleton<Tokens>();
         services.AddSingleton<Passwords>();
         services.AddSingleton<Credentials>();
@@ -91,8 +93,7 @@ public static class AuthSetup
             return;
         }
 
-        var db = ctx.HttpContext.RequestServices.GetRequiredService<NpgsqlDataSource>();
-        var role = await Sessions.LiveRoleAsync(db, sid, sub, ctx.HttpContext.RequestAborted);
+        var role = await ctx.HttpContext.RequestServices.GetRequiredService<SessionCache>().LiveRoleAsync(sid, sub, ctx.HttpContext.RequestAborted);
         if (role is null)
         {
             ctx.Fail("The session has ended.");

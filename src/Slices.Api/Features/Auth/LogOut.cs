@@ -25,7 +25,7 @@ public static class LogOut
             .ProducesProblem(StatusCodes.Status401Unauthorized);
     }
 
-    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<LogOutRequest>
+    public sealed class Handler(NpgsqlDataSource db, SessionCache sessions, TimeProvider clock) : ICommandHandler<LogOutRequest>
     {
         public async ValueTask<Unit> Handle(LogOutRequest r, CancellationToken ct)
         {
@@ -33,6 +33,7 @@ public static class LogOut
             await conn.ExecuteAsync(new CommandDefinition(
                 "UPDATE sessions SET revoked_at = @now WHERE id = @SessionId AND revoked_at IS NULL",
                 new { r.SessionId, now = clock.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+            sessions.EvictSession(r.SessionId);
             return Unit.Value;
         }
     }

@@ -32,7 +32,7 @@ public static class Refresh
         public Validator() => RuleFor(x => x.RefreshToken).NotEmpty().MaximumLength(200);
     }
 
-    public sealed class Handler(NpgsqlDataSource db, Tokens tokens, TimeProvider clock) : ICommandHandler<RefreshRequest, Result<AuthResponse>>
+    public sealed class Handler(NpgsqlDataSource db, Tokens tokens, SessionCache sessions, TimeProvider clock) : ICommandHandler<RefreshRequest, Result<AuthResponse>>
     {
         // Spending is a compare-and-swap: of two requests with one token, exactly one gets a row back.
         private const string Spend = """
@@ -46,6 +46,7 @@ public static class Refresh
         private const string RevokeOnReuse = """
             UPDATE sessions SET revoked_at = @now
             WHERE revoked_at IS NULL AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = @hash AND spent_at IS NOT NULL)
+            RETURNING id
             """;
 
         public async ValueTask<Result<AuthResponse>> Handle(RefreshRequest r, CancellationToken ct)
@@ -71,8 +72,13 @@ public static class Refresh
             // A token that was already spent is being replayed: someone holds a stolen copy, so the whole session
             // ends. This must stick although the refresh itself failed, so it runs on its own, not in the rollback.
             await using var c = await db.OpenConnectionAsync(ct);
-            var revoked = await c.ExecuteAsync(new CommandDefinition(RevokeOnReuse, new { hash, now }, cancellationToken: ct));
-            return revoked > 0
+            var revoked = await c.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(RevokeOnReuse, new { hash, now }, cancellationToken: ct));
+            if (revoked is { } session)
+            {
+                sessions.EvictSession(session);
+            }
+
+            return revoked is not null
                 ? new Failure(401, "refresh_token_reused", "This refresh token was already used; the session has been ended. Log in again.")
                 : result;
         }

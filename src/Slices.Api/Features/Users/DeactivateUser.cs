@@ -24,7 +24,7 @@ public static class DeactivateUser
             .WithProblems();
     }
 
-    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<DeactivateUserCommand, Result<bool>>
+    public sealed class Handler(NpgsqlDataSource db, SessionCache sessions, TimeProvider clock) : ICommandHandler<DeactivateUserCommand, Result<bool>>
     {
         private const string Deactivate = $"""
             UPDATE users u SET is_active = false WHERE {UserProfiles.ByKey} AND {ETags.Guard} RETURNING id
@@ -54,6 +54,7 @@ public static class DeactivateUser
                 await conn.ExecuteAsync(new CommandDefinition(
                     "UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND revoked_at IS NULL",
                     new { id = target, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
+                sessions.EvictUser(target.Value);
                 return true;
             }, ct);
         }

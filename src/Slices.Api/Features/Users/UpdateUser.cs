@@ -93,7 +93,7 @@ public static class UpdateUser
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db, Passwords passwords, TimeProvider clock) : ICommandHandler<ReplaceUserCommand, Result<Versioned<UserProfile>>>
+    public sealed class Handler(NpgsqlDataSource db, Passwords passwords, SessionCache sessions, TimeProvider clock) : ICommandHandler<ReplaceUserCommand, Result<Versioned<UserProfile>>>
     {
         private const string Update = $"""
             UPDATE users SET username = @Username, email = @Email, phone_number = @PhoneNumber, first_name = @FirstName,
@@ -152,6 +152,11 @@ public static class UpdateUser
                 if (!ch.IsActive)
                 {
                     await conn.ExecuteAsync(new CommandDefinition(EndSessions, new { Id = current.Id, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
+                }
+
+                if (ch.Role != current.Role || ch.IsActive != current.IsActive)
+                {
+                    sessions.EvictUser(current.Id);
                 }
 
                 var (profile, version) = (await UserProfiles.FindAsync(conn, "u.id = @id", new { id = current.Id }, ct, tx))!.Value;

@@ -70,3 +70,52 @@ public sealed class SessionTests(SlicesFixture fx)
         (await fx.Api.PostAsync("/api/auth/logout", null)).IsProblem(HttpStatusCode.Unauthorized, "not_authenticated");
     }
 }
+
+public sealed class CachedSessionTests(SlicesFixture fx)
+{
+    [Fact]
+    public async Task Logging_out_on_one_instance_ends_the_session_on_another_that_had_cached_it()
+    {
+        await using var other = await SlicesFixture.StartHostAsync(fx.Database.ConnectionString);
+        using var second = new ApiClient(other.Server.CreateClient());
+        var user = await fx.NewUserAsync();
+        (await second.GetAsync("/api/users/me", user.Token)).Is(HttpStatusCode.OK);
+        (await second.GetAsync("/api/users/me", user.Token)).Is(HttpStatusCode.OK);
+
+        (await fx.Api.PostAsync("/api/auth/logout", null, user.Token)).Is(HttpStatusCode.NoContent);
+
+        // The other instance hears of it through PostgreSQL NOTIFY: within milliseconds, asserted within two seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        Reply reply;
+        while ((reply = await second.GetAsync("/api/users/me", user.Token)).Status == HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the other instance still accepts a logged-out token");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        reply.IsProblem(HttpStatusCode.Unauthorized, "invalid_token");
+    }
+
+    [Fact]
+    public async Task A_role_change_reaches_an_instance_that_had_cached_the_session()
+    {
+        await using var other = await SlicesFixture.StartHostAsync(fx.Database.ConnectionString);
+        using var second = new ApiClient(other.Server.CreateClient());
+        var admin = await fx.AdminTokenAsync();
+        var username = $"promo_{Guid.NewGuid():N}"[..24];
+        (await fx.Api.PostAsync("/api/users", new { username, password = "long-enough-1", role = "admin" }, admin)).Is(HttpStatusCode.Created);
+        var staff = await fx.Api.LogInAsync(username, "long-enough-1");
+        (await second.GetAsync("/api/users", staff.Token)).Is(HttpStatusCode.OK);
+
+        (await fx.Api.PatchAsync($"/api/users/{username}", new { role = "user" }, admin)).Is(HttpStatusCode.OK);
+
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while ((await second.GetAsync("/api/users", staff.Token)).Status == HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the other instance still treats a demoted user as admin");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        (await second.GetAsync("/api/users", staff.Token)).IsProblem(HttpStatusCode.Forbidden, "forbidden");
+    }
+}

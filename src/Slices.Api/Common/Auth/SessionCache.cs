@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Npgsql;
+
+namespace Slices.Api.Common.Auth;
+
+/// <summary>
+/// Live sessions remembered in memory, so the per-request session check costs no database round trip. It is only
+/// trusted while this instance is LISTENing: PostgreSQL announces revoked sessions (<c>session_revoked</c>) and
+/// role or activity changes (<c>user_changed</c>) to every instance, and the instance that makes such a change also
+/// evicts at once, so a logged-out token fails on the very next request. While the listener is down the cache is
+/// empty and every check goes to the database; entries also expire after a minute as a backstop.
+/// </summary>
+public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogger<SessionCache> logger) : BackgroundService
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<Guid, Entry> entries = new();
+    private long generation;
+    private volatile bool listening;
+
+    /// <summary>The user's role while the session is live and the user active; null once it has ended.</summary>
+    public async Task<string?> LiveRoleAsync(Guid sid, long sub, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (listening && entries.TryGetValue(sid, out var hit) && hit.UserId == sub && now - hit.At < Lifetime)
+        {
+            return hit.Role;
+        }
+
+        // A revocation that lands between the read and the insert bumps the generation, and the stale answer is not kept.
+        var before = Interlocked.Read(ref generation);
+        var role = await Sessions.LiveRoleAsync(db, sid, sub, ct);
+        if (role is not null && listening && Interlocked.Read(ref generation) == before)
+        {
+            entries[sid] = new Entry(sub, role, now);
+        }
+
+        return role;
+    }
+
+    public void EvictSession(Guid sid)
+    {
+        Interlocked.Increment(ref generation);
+        entries.TryRemove(sid, out _);
+    }
+
+    public void EvictUser(long userId)
+    {
+        Interlocked.Increment(ref generation);
+        foreach (var (sid, entry) in entries)
+        {
+            if (entry.UserId == userId)
+            {
+                entries.TryRemove(sid, out _);
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(stoppingToken);
+                conn.Notification += (_, n) =>
+                {
+                    if (n.Channel == "session_revoked" && Guid.TryParse(n.Payload, out var sid))
+                    {
+                        EvictSession(sid);
+                    }
+                    else if (n.Channel == "user_changed" && long.TryParse(n.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
+                    {
+                        EvictUser(user);
+                    }
+                };
+                await using (var listen = new NpgsqlCommand("LISTEN session_revoked; LISTEN user_changed", conn))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                listening = true;
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await conn.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Session cache lost its LISTEN connection; checking every session in the database until it is back");
+            }
+            finally
+            {
+                // Notifications may be missed while not listening: forget everything rather than trust it.
+                listening = false;
+                Interlocked.Increment(ref generation);
+                entries.Clear();
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private sealed record Entry(long UserId, string Role, DateTimeOffset At);
+}
