@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Slices.Tests.Features.Events;
 using Slices.Tests.Features.Trainings;
 using Slices.Tests.Infrastructure;
 using static Slices.Tests.Features.Stages.StageTestData;
@@ -119,4 +120,54 @@ public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : 
         await Assertions.Expect(page.Locator($"td[data-day]:not(.empty)").First).ToBeVisibleAsync();
         await PanelBrowser.ScreenshotAsync(page, "trainings-narrow");
     }
+
+    [Fact]
+    public async Task An_admin_finds_an_event_sees_its_thumbnail_opens_it_with_its_image_and_its_organization()
+    {
+        var page = await browser.NewPageAsync();
+        var (tag, admin, alice) = (EventsTestData.Tag(), await fx.AdminTokenAsync(), await fx.NewUserAsync("browser"));
+        (await fx.Api.PatchAsync("/api/users/me", new { first_name = "Alice", last_name = "Liddell" }, alice.Token)).Is(HttpStatusCode.OK);
+        var organization = await fx.NewOrganizationAsync(admin, $"Riverside Arts {tag}", [alice.Id], postcode: "10115", address: "Main St 1");
+        var title = $"Summer concert {tag}";
+        var id = await fx.InsertEventAsync(alice.Id, title, new DateOnly(2031, 7, 4), await fx.SaveImageAsync(EventsTestData.Poster), [organization]);
+        await fx.InsertEventAsync(alice.Id, $"Poetry night {tag}", new DateOnly(2031, 7, 18), organization);
+        await PanelBrowser.SignInAsync(page, "/admin/events");
+
+        await page.GetByLabel("Title").FillAsync(tag);
+        await page.GetByLabel("Title").PressAsync("Enter");
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(2);
+        var image = page.GetByRole(AriaRole.Img, new() { Name = $"Image of the event “{title}”" });
+        Assert.Equal(320, await NaturalWidthAsync(image));
+        await Assertions.Expect(page.Locator("tbody tr").Nth(1)).ToContainTextAsync("no image");
+        await PanelBrowser.ScreenshotAsync(page, "events");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = title }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = title, Level = 1 })).ToBeVisibleAsync();
+        Assert.Equal(320, await NaturalWidthAsync(image));
+        var organizer = page.GetByRole(AriaRole.Region, new() { Name = $"Riverside Arts {tag}" });
+        await Assertions.Expect(organizer).ToContainTextAsync("10115, Main St 1");
+        await Assertions.Expect(organizer.GetByRole(AriaRole.Row).Filter(new() { HasText = alice.Username })).ToContainTextAsync("Alice Liddell");
+        await PanelBrowser.ScreenshotAsync(page, "event");
+
+        await organizer.GetByRole(AriaRole.Link, new() { Name = $"Riverside Arts {tag}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Riverside Arts {tag}", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = alice.Username })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = title })).ToBeVisibleAsync();
+        await PanelBrowser.ScreenshotAsync(page, "organization");
+
+        // A phone: the list's rows become cards and the event page one column, with nothing wider than the screen.
+        await page.SetViewportSizeAsync(390, 844);
+        foreach (var (url, name) in new[] { ($"/admin/events?search={tag}", "events-narrow"), ($"/admin/events/{id}", "event-narrow") })
+        {
+            await page.GotoAsync(url);
+            Assert.Equal(320, await NaturalWidthAsync(image));
+            var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+            Assert.True(width <= 390, $"{url} is {width} px wide on a 390 px screen");
+            await PanelBrowser.ScreenshotAsync(page, name);
+        }
+    }
+
+    /// <summary>The image's width in pixels once decoded; 0 when it did not load (a broken src, or refused by the CSP).</summary>
+    private static Task<int> NaturalWidthAsync(ILocator image) =>
+        image.EvaluateAsync<int>("img => img.decode().then(() => img.naturalWidth, () => 0)");
 }

@@ -16,6 +16,10 @@ public sealed class PanelSignInTests(SlicesFixture fx)
     [InlineData("/admin/users/admin")]
     [InlineData("/admin/bookings")]
     [InlineData("/admin/trainings")]
+    [InlineData("/admin/events")]
+    [InlineData("/admin/events/1")]
+    [InlineData("/admin/organizations")]
+    [InlineData("/admin/organizations/1")]
     [InlineData("/admin/signout")]
     public async Task An_anonymous_visitor_is_sent_to_sign_in(string url)
     {
@@ -180,7 +184,7 @@ public sealed class PanelSignInTests(SlicesFixture fx)
     {
         using var panel = await PanelClient.SignedInAsync(fx);
 
-        foreach (var url in new[] { "/admin", "/admin/users", "/admin/bookings", "/admin/trainings", "/admin/signin" })
+        foreach (var url in new[] { "/admin", "/admin/users", "/admin/bookings", "/admin/trainings", "/admin/events", "/admin/organizations", "/admin/signin" })
         {
             var page = (await panel.GetAsync(url)).Is(HttpStatusCode.OK);
             Assert.Contains("default-src 'self'", page.Response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);

@@ -16,6 +16,10 @@ internal static class EventsTestData
     public static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, .. new byte[64], 0xFF, 0xD9];
     public static readonly byte[] Webp = [.. "RIFF"u8, 0x24, 0x00, 0x00, 0x00, .. "WEBPVP8 "u8, .. new byte[32]];
 
+    // A 320×180 PNG that shows something (a stage under lights), for the pages and screenshots that show event images.
+    public static readonly byte[] Poster = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAUAAAAC0CAIAAABqhmJGAAACJ0lEQVR42u3csQ2EMBREQTcCCRRAAeQugG5oiwIozaTEBoJFc5p8pW9eemXeDiBUcQIQMCBgQMAgYEDAgIABAYOAAQEDAgYBAwIGBAwIGAQMCBgQMCBgEDAgYEDAIGBAwICAAQGDgAEBAwIGBAwCBgQMCBgEDAgYEDAgYBAwIGAgOuD24GfXrl0B27UrYIe2a1fAHtiuXQHbtStgAdu1K2CHtmtXwB7Yrl0B27UrYAHbtStgD2zXroDt2hWwgO3aFbBD27UrYA9s166A7doVsIDt2hUw4C91AAHDvwJuZwVCCRgEDAgYEDAIGBAwIGBAwCBgQMCAgEHAgIABAQMCBgEDAgYEDAgYBAwIGBAwCBgQMCBgQMAgYEDAgIABAYOAAQEDAgYBAwIGBAwIGAQMCBgQMAjYFUDAgIABAYOAAQEDAgYEDAIGBNxrmBZ4nYAFjIAFLGAELGAQsIARsIAFjIAFLGAELGAQsIARsIAFjID7Ax73NY5PjS8ktiBgELCAEbCABYyABQwCFjACFrCAEbCABYyABQwCFjACFrCAEbCAQcACBgELGAELWMAIWMAgYAEjYAELGAELWMAIWMAgYAEjYAELGAELGAQsYAQsYAEjYAELGAELGAQsYAQsYAEjYAH72hBwbsCAgEHAgIABAYOAAQEDAgYEDAIGBAwIGATsBCBgQMCAgEHAgIABAQMCBgEDAgYEDAIGBAwIGBAwCBgQMCBg4OYCACtkLR0oKLcAAAAASUVORK5CYII=");
+
     public static string Tag() => Guid.NewGuid().ToString("N")[..12];
 
     public static async Task<long> InsertEventAsync(this SlicesFixture fx, long createdBy, string title, DateOnly? date, params long[] organizations) =>
@@ -46,6 +50,13 @@ internal static class EventsTestData
             },
         };
         return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Stores <paramref name="image"/> under the media root as an upload is stored; returns what <c>events.image</c> holds.</summary>
+    public static async Task<string> SaveImageAsync(this SlicesFixture fx, byte[] image)
+    {
+        using var content = new MemoryStream(image);
+        return (await EventImages.SaveAsync(fx.MediaRoot(), content, TestContext.Current.CancellationToken)).Value;
     }
 
     /// <summary>A new organization created by <paramref name="token"/>'s owner (who becomes a member unless admin).</summary>

@@ -106,6 +106,18 @@ public abstract class AdminPage : ComponentBase
         return null;
     }
 
+    /// <summary>The id in a page's address (<c>/admin/events/{id}</c>); anything but a positive number is the not-found page.</summary>
+    protected long? PathId(string value)
+    {
+        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0)
+        {
+            return id;
+        }
+
+        Fail(StatusCodes.Status404NotFound, "Not found.");
+        return null;
+    }
+
     /// <summary>The 1-based page number from <c>?page=</c>: anything unusable is the first page.</summary>
     protected static int PageNumber(string? value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 100_000 ? n : 1;
@@ -117,6 +129,9 @@ public abstract class AdminPage : ComponentBase
         QueryHelpers.AddQueryString(path, query.Where(q => !string.IsNullOrEmpty(q.Value)).Select(q => KeyValuePair.Create(q.Key, q.Value)));
 
     protected static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>The value, or a dash for an empty one.</summary>
+    protected static string OrDash(string? value) => string.IsNullOrWhiteSpace(value) ? "—" : value;
 
     protected static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
