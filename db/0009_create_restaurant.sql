@@ -52,8 +52,11 @@ CREATE TABLE restaurant_reservations (
         tstzrange(starts_at, ends_at, '[)') WITH &&
     ) WHERE (status = 'confirmed')
 );
+-- What admins list: by start, by status, by table, and the active ones (pending or confirmed, not yet ended).
 CREATE INDEX restaurant_reservations_starts_at ON restaurant_reservations (starts_at, id);
 CREATE INDEX restaurant_reservations_status_starts_at ON restaurant_reservations (status, starts_at, id);
+CREATE INDEX restaurant_reservations_table_id_starts_at ON restaurant_reservations (table_id, starts_at, id);
+CREATE INDEX restaurant_reservations_active_ends_at ON restaurant_reservations (ends_at) WHERE status IN ('pending', 'confirmed');
 
 -- Accounting events raised while no Restaurant:Accounting:Url was configured travel as restaurant.accounting.forward
 -- jobs; a job that has written its webhook delivery is recorded here, so a job run twice sends once.

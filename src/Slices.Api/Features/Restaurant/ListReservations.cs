@@ -45,12 +45,34 @@ public static class ListReservations
 
     public sealed class Handler(NpgsqlDataSource db, IOptions<RestaurantOptions> options, TimeProvider clock) : IQueryHandler<ListReservationsQuery, Page<Reservation>>
     {
-        private const string Filter = """
-            WHERE (@status::text IS NULL OR r.status = @status)
-              AND (@dayStart::timestamptz IS NULL OR (r.starts_at >= @dayStart AND r.starts_at < @dayEnd))
-              AND (@active::boolean IS NULL OR (r.status IN ('pending', 'confirmed') AND r.ends_at > @now) = @active)
-              AND (@table::bigint IS NULL OR r.table_id = @table)
-            """;
+        private const string Active = "r.status IN ('pending', 'confirmed') AND r.ends_at > @now";
+
+        /// <summary>Only the filters given, so that PostgreSQL can pick the index that serves them (measured: see the README).</summary>
+        private static string Filter(ListReservationsQuery q)
+        {
+            var conditions = new List<string>();
+            if (q.Status is not null)
+            {
+                conditions.Add("r.status = @status");
+            }
+
+            if (q.Date is not null)
+            {
+                conditions.Add("r.starts_at >= @dayStart AND r.starts_at < @dayEnd");
+            }
+
+            if (q.Active is { } active)
+            {
+                conditions.Add(active ? Active : $"NOT ({Active})");
+            }
+
+            if (q.Table is not null)
+            {
+                conditions.Add("r.table_id = @table");
+            }
+
+            return conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        }
 
         public async ValueTask<Page<Reservation>> Handle(ListReservationsQuery q, CancellationToken ct)
         {
@@ -66,10 +88,11 @@ public static class ListReservations
                 limit = q.LimitOf(),
                 offset = q.OffsetOf(),
             };
+            var filter = Filter(q);
             await using var conn = await db.OpenConnectionAsync(ct);
-            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM restaurant_reservations r {Filter}", args, cancellationToken: ct));
+            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM restaurant_reservations r {filter}", args, cancellationToken: ct));
             var items = await conn.QueryAsync<Reservation>(new CommandDefinition(
-                $"SELECT {Reservations.Columns} FROM restaurant_reservations r {Filter} ORDER BY r.starts_at, r.id LIMIT @limit OFFSET @offset", args, cancellationToken: ct));
+                $"SELECT {Reservations.Columns} FROM restaurant_reservations r {filter} ORDER BY r.starts_at, r.id LIMIT @limit OFFSET @offset", args, cancellationToken: ct));
             return new Page<Reservation>(items.ToList(), total);
         }
 

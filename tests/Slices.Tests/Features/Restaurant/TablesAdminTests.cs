@@ -28,6 +28,32 @@ public sealed class TablesAdminTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_restaurant_routes_and_who_may_call_them()
+    {
+        var paths = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!["paths"]!;
+        (string Path, string Method, bool Secured)[] routes =
+        [
+            ("/api/restaurant/tables", "get", false), ("/api/restaurant/tables", "post", true),
+            ("/api/restaurant/tables/{id}", "get", false), ("/api/restaurant/tables/{id}", "patch", true),
+            ("/api/restaurant/tables/{id}/price", "put", true), ("/api/restaurant/tables/{id}/prices", "get", true),
+            ("/api/restaurant/reservations", "post", false), ("/api/restaurant/reservations", "get", true),
+            ("/api/restaurant/reservations/{id}", "get", true),
+            ("/api/restaurant/reservations/{id}/confirm", "post", true), ("/api/restaurant/reservations/{id}/cancel", "post", true),
+            ("/api/restaurant/reservations/cancel", "get", false), ("/api/restaurant/reservations/cancel", "post", false),
+            ("/api/restaurant/accounting/callback", "post", false),
+        ];
+        foreach (var (path, method, secured) in routes)
+        {
+            var operation = paths[path]?[method];
+            Assert.True(operation is not null, $"{method.ToUpperInvariant()} {path} is missing");
+            Assert.Equal(secured, operation["security"] is not null);
+        }
+
+        Assert.NotNull(paths["/api/restaurant/reservations/cancel"]!["get"]!["responses"]!["200"]!["content"]!["text/html"]);
+        Assert.NotNull(paths["/api/restaurant/accounting/callback"]!["post"]!["requestBody"]!["content"]!["application/json"]);
+    }
+
+    [Fact]
     public async Task An_admin_adds_a_table_that_is_open_unless_told_otherwise()
     {
         var admin = await fx.AdminTokenAsync();
