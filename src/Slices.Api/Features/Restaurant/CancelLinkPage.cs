@@ -70,7 +70,7 @@ public static class CancelLinkPage
             var r = check.Value;
             var label = await conn.ExecuteScalarAsync<string>(new CommandDefinition(
                 "SELECT label::text FROM restaurant_tables WHERE id = @Table", new { r.Table }, cancellationToken: ct));
-            return new CancelLinkView(r, label!, ReservationEmails.When(r, options.Value.Zone));
+            return new CancelLinkView(r, label!, ReservationEmails.When(r, options.Value.Zone()));
         }
     }
 }

@@ -76,7 +76,7 @@ public static class ListReservations
 
         public async ValueTask<Page<Reservation>> Handle(ListReservationsQuery q, CancellationToken ct)
         {
-            var zone = options.Value.Zone;
+            var zone = options.Value.Zone();
             var args = new
             {
                 status = q.Status,

@@ -28,7 +28,7 @@ public sealed class ReservationNotices(Outbox outbox, AccountingFeed accounting,
         var label = await conn.ExecuteScalarAsync<string>(new CommandDefinition(
             "SELECT label::text FROM restaurant_tables WHERE id = @Table", new { r.Table }, tx, cancellationToken: ct));
         var cancelUrl = r.Status is ReservationStatus.Pending or ReservationStatus.Confirmed ? CancelUrl(r) : null;
-        await outbox.EmailAsync(conn, tx, ReservationEmails.For(r, label!, cancelUrl, options.Value.Zone), ct);
+        await outbox.EmailAsync(conn, tx, ReservationEmails.For(r, label!, cancelUrl, options.Value.Zone()), ct);
     }
 
     public string CancelUrl(Reservation r) =>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
@@ -18,7 +19,8 @@ public sealed class RestaurantOptions
     /// <summary>Bound from <c>App:PublicBaseUrl</c>, not from this section.</summary>
     public string PublicBaseUrl { get; set; } = DefaultPublicBaseUrl;
 
-    public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+    /// <summary>A method, not a property: the configuration binder reads properties, and this one may not exist yet.</summary>
+    public TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     public IEnumerable<string> Problems()
     {
@@ -64,12 +66,19 @@ public static class RestaurantSetup
     {
         services.AddOptions<RestaurantOptions>().Bind(config.GetSection("Restaurant"))
             .Configure(o => o.PublicBaseUrl = config["App:PublicBaseUrl"] is { Length: > 0 } url ? url : RestaurantOptions.DefaultPublicBaseUrl)
-            .Validate(o => !o.Problems().Any(), "Invalid Restaurant:* or App:PublicBaseUrl settings (see RestaurantOptions.Problems).")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RestaurantOptions>, Validation>();
         services.AddSingleton<CancelTokens>();
         services.AddSingleton<AccountingFeed>();
         services.AddSingleton<ReservationNotices>();
         services.AddSingleton<ReservationTransitions>();
         return services;
+    }
+
+    /// <summary>Fails the start-up naming every problem of the settings.</summary>
+    private sealed class Validation : IValidateOptions<RestaurantOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RestaurantOptions options) =>
+            options.Problems().ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
     }
 }

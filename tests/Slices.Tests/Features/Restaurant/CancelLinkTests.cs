@@ -38,9 +38,22 @@ public sealed class CancelLinkTests(RestaurantHost r) : IClassFixture<Restaurant
         Assert.Contains($"Reservation number: {id}", mail.TextBody, StringComparison.Ordinal);
         Assert.Contains("Guests: 3", mail.TextBody, StringComparison.Ordinal);
         Assert.Contains("Price: 48.00", mail.TextBody, StringComparison.Ordinal);
-        Assert.Contains($"{start.UtcDateTime:d MMMM yyyy}, 19:30–21:30 (UTC)", mail.TextBody, StringComparison.Ordinal);
+        var local = TimeZoneInfo.ConvertTime(start, TimeZoneInfo.FindSystemTimeZoneById(RestaurantHost.TimeZone));
+        var when = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{local:dddd d MMMM yyyy, HH:mm}–{local.AddHours(2):HH:mm} (Europe/Berlin)");
+        Assert.Contains(when, mail.TextBody, StringComparison.Ordinal);
         var link = CancelLinkIn(mail);
         Assert.Equal(RestaurantHost.PublicBaseUrl + "/api/restaurant/reservations/cancel", link.GetLeftPart(UriPartial.Path));
+    }
+
+    [Fact]
+    public async Task The_day_of_the_admin_list_is_the_restaurants_day()
+    {
+        var table = await r.Api.NewTableIdAsync(r.Admin);
+        // 23:30 UTC is already the next day in Berlin.
+        var late = await r.Api.RequestIdAsync(table, Future(days: 70, hour: 23, minute: 30));
+        var day = DateOnly.FromDateTime(Future(days: 70).UtcDateTime);
+        Assert.Empty((await r.Api.GetAsync($"/api/restaurant/reservations?table={table}&date={day:yyyy-MM-dd}", r.Admin)).Is(HttpStatusCode.OK).Ids());
+        Assert.Equal([late], (await r.Api.GetAsync($"/api/restaurant/reservations?table={table}&date={day.AddDays(1):yyyy-MM-dd}", r.Admin)).Is(HttpStatusCode.OK).Ids());
     }
 
     [Fact]

@@ -95,6 +95,7 @@ public sealed class RestaurantHost(SlicesFixture fx) : IAsyncLifetime
 {
     public const string Secret = "restaurant-accounting-test-secret";
     public const string PublicBaseUrl = "https://reservations.example.test";
+    public const string TimeZone = "Europe/Berlin";
 
     public SmtpSink Smtp { get; private set; } = null!;
 
@@ -121,6 +122,7 @@ public sealed class RestaurantHost(SlicesFixture fx) : IAsyncLifetime
             ["Restaurant:Accounting:Url"] = Accounting.Url,
             ["Restaurant:Accounting:Secret"] = Secret,
             ["App:PublicBaseUrl"] = PublicBaseUrl,
+            ["Restaurant:TimeZone"] = TimeZone,
         });
         Admin = (await Host.Api.LogInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword)).Token;
     }
