@@ -8,6 +8,7 @@ using Slices.Api.Common.Work;
 using Slices.Api.Features.Admin;
 using Slices.Api.Features.Chat;
 using Slices.Api.Features.Events;
+using Slices.Api.Features.Restaurant;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -57,6 +58,7 @@ builder.Services.AddMediator(o =>
 });
 builder.Services.AddValidators();
 builder.Services.AddChat();
+builder.Services.AddRestaurant(builder.Configuration);
 // Carter maps the modules only; validators are registered once, above, for the mediator's validation behavior.
 builder.Services.AddCarter(configurator: c => c.WithEmptyValidators());
 ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Json.SnakeCase(member.Name);

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Slices.Api.Common.Work;
+
+namespace Slices.Api.Features.Restaurant;
+
+/// <summary>The body posted to the accounting system: <c>{event, reservation}</c>.</summary>
+public sealed record AccountingEvent(string Event, Reservation Reservation);
+
+/// <summary>
+/// Sends reservation events to the accounting system as signed webhooks (<c>Restaurant:Accounting:Url</c>, signed
+/// with <c>Restaurant:Accounting:Secret</c>), written in the caller's transaction. With no URL configured an event
+/// is held instead: it becomes a <see cref="ForwardKind"/> job that fails at once saying so, listed under
+/// <c>GET /api/admin/jobs?state=failed&amp;kind=restaurant.accounting.forward</c>; retrying it
+/// (<c>POST /api/admin/jobs/{id}/retry</c>) on an instance that has a URL turns it into the webhook delivery.
+/// </summary>
+public sealed class AccountingFeed(Outbox outbox, Jobs jobs, IOptions<RestaurantOptions> options)
+{
+    public const string ForwardKind = "restaurant.accounting.forward";
+
+    public async Task PublishAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string eventType, Reservation r, CancellationToken ct)
+    {
+        var body = new AccountingEvent(eventType, r);
+        var accounting = options.Value.Accounting;
+        if (!string.IsNullOrEmpty(accounting.Url))
+        {
+            await outbox.WebhookAsync(conn, tx, accounting.Url, eventType, body, accounting.Secret!, ct);
+        }
+        else
+        {
+            await jobs.EnqueueAsync(conn, tx, ForwardKind, new HeldEvent(eventType, JsonSerializer.SerializeToElement(body, Jobs.JsonOptions)), null, ct);
+        }
+    }
+
+    public sealed record HeldEvent(string EventType, JsonElement Body);
+}
+
+/// <summary>Turns a held accounting event into its webhook delivery once a URL is configured; effect once per job.</summary>
+public sealed class ForwardHeldAccountingEvent(NpgsqlDataSource db, Outbox outbox, IOptions<RestaurantOptions> options, TimeProvider clock) : IJobHandler
+{
+    public string Kind => AccountingFeed.ForwardKind;
+
+    public async Task RunAsync(Job job, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var accounting = options.Value.Accounting;
+        if (string.IsNullOrEmpty(accounting.Url))
+        {
+            throw new PermanentJobFailureException(
+                $"Restaurant:Accounting:Url is not configured, so this event is held. Configure it and retry this job (POST /api/admin/jobs/{job.Id}/retry).");
+        }
+
+        var held = job.PayloadAs<AccountingFeed.HeldEvent>();
+        const string record = """
+            INSERT INTO restaurant_accounting_forwards (job_id, webhook_id, created_at) VALUES (@jobId, @webhookId, @now)
+            ON CONFLICT (job_id) DO NOTHING
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var webhookId = await outbox.WebhookAsync(conn, tx, accounting.Url, held.EventType, held.Body, accounting.Secret!, ct);
+        var args = new { jobId = job.Id, webhookId, now = clock.GetUtcNow().UtcDateTime };
+        // A run that finds the job recorded already (an earlier run's outcome was lost) leaves its own delivery uncommitted.
+        if (await conn.ExecuteAsync(new CommandDefinition(record, args, tx, cancellationToken: ct)) == 1)
+        {
+            await tx.CommitAsync(ct);
+        }
+    }
+}

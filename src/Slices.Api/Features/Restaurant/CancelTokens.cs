@@ -1,0 +1,63 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Slices.Api.Common.Auth;
+
+namespace Slices.Api.Features.Restaurant;
+
+/// <summary>
+/// The token of a cancel link: <c>&lt;reservation id&gt;.&lt;expiry, unix seconds&gt;.&lt;MAC&gt;</c>, where the MAC is
+/// HMAC-SHA256 over a purpose label and the first two parts, base64url. It names one reservation, can only cancel
+/// (the purpose is inside the MAC), and expires when the reservation starts. Nothing is stored: a token is used up
+/// when its reservation is no longer cancellable.
+/// </summary>
+public sealed class CancelTokens(IOptions<RestaurantOptions> options, JwtSettings jwt)
+{
+    private static readonly byte[] Purpose = "slices.restaurant.reservation.cancel\n"u8.ToArray();
+
+    private readonly byte[] key = options.Value.CancelTokenKey is { Length: > 0 } configured
+        ? Encoding.UTF8.GetBytes(configured)
+        // A key of its own, derived from the JWT key every instance already shares: a cancel link is never a JWT key.
+        : HKDF.DeriveKey(HashAlgorithmName.SHA256, jwt.Key.Key, 32, salt: [], info: Purpose);
+
+    public sealed record Claims(long ReservationId, long ExpiresAtUnixSeconds)
+    {
+        public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(ExpiresAtUnixSeconds);
+
+        /// <summary>Whether the token was issued for a reservation starting at <paramref name="startsAt"/>.</summary>
+        public bool IsFor(DateTime startsAt) => ExpiresAtUnixSeconds == Expiry(startsAt);
+    }
+
+    public string Issue(long reservationId, DateTime startsAt)
+    {
+        var body = string.Create(CultureInfo.InvariantCulture, $"{reservationId}.{Expiry(startsAt)}");
+        return body + "." + Base64Url.EncodeToString(Mac(body));
+    }
+
+    /// <summary>The token's claims when it is well-formed and its MAC is ours (compared in constant time); otherwise null.</summary>
+    public Claims? Read(string? token)
+    {
+        var parts = token?.Trim().Split('.');
+        if (parts is not { Length: 3 }
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
+            || parts[2].Length != 43)
+        {
+            return null;
+        }
+
+        var given = new byte[32];
+        if (!Base64Url.TryDecodeFromChars(parts[2], given, out var written) || written != given.Length)
+        {
+            return null;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(Mac($"{parts[0]}.{parts[1]}"), given) ? new Claims(id, expires) : null;
+    }
+
+    private static long Expiry(DateTime startsAt) => new DateTimeOffset(DateTime.SpecifyKind(startsAt, DateTimeKind.Utc)).ToUnixTimeSeconds();
+
+    private byte[] Mac(string body) => HMACSHA256.HashData(key, (byte[])[.. Purpose, .. Encoding.ASCII.GetBytes(body)]);
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using Slices.Api.Common.Work;
+
+namespace Slices.Api.Features.Restaurant;
+
+/// <summary>The <c>Restaurant:*</c> settings, and <c>App:PublicBaseUrl</c> for the links in emails.</summary>
+public sealed class RestaurantOptions
+{
+    public const string DefaultPublicBaseUrl = "http://localhost:9000";
+
+    public AccountingOptions Accounting { get; set; } = new();
+
+    /// <summary>Signs cancel links; unset, a key derived from <c>Jwt:SigningKey</c> (HKDF) is used.</summary>
+    public string? CancelTokenKey { get; set; }
+
+    /// <summary>The restaurant's clock: times in emails, and the day of <c>?date=</c>. An IANA id.</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>Bound from <c>App:PublicBaseUrl</c>, not from this section.</summary>
+    public string PublicBaseUrl { get; set; } = DefaultPublicBaseUrl;
+
+    /// <summary>A method, not a property: the configuration binder reads properties, and this one may not exist yet.</summary>
+    public TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    public IEnumerable<string> Problems()
+    {
+        if (Accounting.Url is { Length: > 0 } url && !WebhookDelivery.IsHttp(url))
+        {
+            yield return "Restaurant:Accounting:Url must be an absolute http(s) URL.";
+        }
+
+        if (!string.IsNullOrEmpty(Accounting.Url) && string.IsNullOrEmpty(Accounting.Secret))
+        {
+            yield return "Restaurant:Accounting:Secret is required when Restaurant:Accounting:Url is set.";
+        }
+
+        if (CancelTokenKey is { } key && System.Text.Encoding.UTF8.GetByteCount(key) < 32)
+        {
+            yield return "Restaurant:CancelTokenKey must be at least 32 bytes.";
+        }
+
+        if (!WebhookDelivery.IsHttp(PublicBaseUrl))
+        {
+            yield return "App:PublicBaseUrl must be an absolute http(s) URL.";
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
+        {
+            yield return $"Restaurant:TimeZone '{TimeZone}' is not a known time zone.";
+        }
+    }
+}
+
+public sealed class AccountingOptions
+{
+    /// <summary>Where reservation events are posted; unset, they are held (see <see cref="AccountingFeed"/>).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Signs outgoing events and checks incoming callbacks (<c>X-Signature</c>).</summary>
+    public string? Secret { get; set; }
+}
+
+public static class RestaurantSetup
+{
+    public static IServiceCollection AddRestaurant(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<RestaurantOptions>().Bind(config.GetSection("Restaurant"))
+            .Configure(o => o.PublicBaseUrl = config["App:PublicBaseUrl"] is { Length: > 0 } url ? url : RestaurantOptions.DefaultPublicBaseUrl)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RestaurantOptions>, Validation>();
+        services.AddSingleton<CancelTokens>();
+        services.AddSingleton<AccountingFeed>();
+        services.AddSingleton<ReservationNotices>();
+        services.AddSingleton<ReservationTransitions>();
+        return services;
+    }
+
+    /// <summary>Fails the start-up naming every problem of the settings.</summary>
+    private sealed class Validation : IValidateOptions<RestaurantOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RestaurantOptions options) =>
+            options.Problems().ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+    }
+}
