@@ -1,6 +1,7 @@
 using System.Net;
 using Npgsql;
 using Slices.Tests.Features.Orders;
+using Slices.Tests.Features.Restaurant;
 using Slices.Tests.Features.Stages;
 using Slices.Tests.Features.Trainings;
 using Slices.Tests.Infrastructure;
@@ -118,5 +119,28 @@ public sealed class ConcurrencyTests(SlicesFixture fx)
         Assert.All(replies.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Unauthorized, r.Status));
         Assert.Equal(1, await ScalarAsync(
             "SELECT count(*) FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE s.user_id = $1 AND rt.spent_at IS NOT NULL", user.Id));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Overlapping_confirmations_of_one_table_have_one_winner(int round)
+    {
+        var admin = await fx.AdminTokenAsync();
+        var table = await fx.Api.NewTableIdAsync(admin, seats: 8);
+        var start = RestaurantTestData.Future(days: 40 + round);
+        var requests = new List<long>();
+        for (var i = 0; i < Clients; i++)
+        {
+            // Every request overlaps every other: starts within the same two hours.
+            requests.Add(await fx.Api.RequestIdAsync(table, start.AddMinutes(i % 60), duration: 120));
+        }
+
+        var replies = await AllAtOnceAsync(Clients, i => fx.Api.ConfirmAsync(requests[i], admin));
+
+        Assert.Single(replies, r => r.Status == HttpStatusCode.OK);
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.OK), r => r.IsProblem(HttpStatusCode.Conflict, "reservation_conflict"));
+        Assert.Equal(1, await ScalarAsync("SELECT count(*) FROM restaurant_reservations WHERE table_id = $1 AND status = 'confirmed'", table));
     }
 }

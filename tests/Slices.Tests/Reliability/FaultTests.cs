@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slices.Api.Common.Data;
+using Slices.Tests.Features.Restaurant;
 using Slices.Tests.Infrastructure;
+using Slices.Tests.Work;
 
 namespace Slices.Tests.Reliability;
 
@@ -86,5 +88,57 @@ public sealed class FaultTests(SlicesFixture fx)
             await cluster.StopAsync();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Emails_and_webhooks_pending_while_smtp_and_accounting_are_down_and_the_service_is_killed_arrive_once()
+    {
+        var database = await fx.Database.CreateDatabaseAsync($"outbox_{Guid.NewGuid():N}");
+        var smtpPort = SmtpSink.FreePort();
+        await using var accounting = await WebhookReceiver.StartAsync();
+        accounting.Otherwise = 503;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email:Smtp:UseTls"] = "false",
+            ["Restaurant:Accounting:Url"] = accounting.Url,
+            ["Restaurant:Accounting:Secret"] = "fault-test-secret",
+        };
+        var guests = Enumerable.Range(0, 3).Select(_ => RestaurantTestData.Email()).ToList();
+        await using (var doomed = await ServiceProcess.StartAsync(database, settings))
+        {
+            var admin = (await doomed.Api.LogInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword)).Token;
+            var table = await doomed.Api.NewTableIdAsync(admin);
+            for (var i = 0; i < guests.Count; i++)
+            {
+                await doomed.Api.RequestIdAsync(table, RestaurantTestData.Future(days: 10 + i), email: guests[i]);
+            }
+
+            // Both receivers are down: let the deliveries fail and back off a little, then kill the process mid-retry.
+            await Task.Delay(1500, TestContext.Current.CancellationToken);
+            await doomed.KillAsync();
+        }
+
+        Assert.NotEmpty(accounting.Requests);
+        await using var smtp = SmtpSink.Start(smtpPort);
+        accounting.Requests.Clear();
+        accounting.Otherwise = 200;
+        await using var revived = await ServiceProcess.StartAsync(database, settings);
+
+        var recipients = new List<string>();
+        for (var i = 0; i < guests.Count; i++)
+        {
+            recipients.Add((await smtp.NextAsync()).To.Mailboxes.Single().Address);
+        }
+
+        Assert.Equal(guests.Order(), recipients.Order());
+        await Eventually.HoldsAsync(() => accounting.Requests.Count >= guests.Count, () => $"{accounting.Requests.Count} webhooks");
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        var delivered = accounting.Requests.ToList();
+        Assert.Equal(guests.Count, delivered.Count);
+        Assert.Equal(guests.Count, delivered.Select(r => r.Header("X-Delivery-Id")).Distinct().Count());
+        Assert.All(delivered, r => Assert.Contains("reservation.requested", System.Text.Encoding.UTF8.GetString(r.Body), StringComparison.Ordinal));
+        await Assert.ThrowsAnyAsync<Exception>(() => smtp.NextAsync().WaitAsync(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken));
     }
 }

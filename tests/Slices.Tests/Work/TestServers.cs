@@ -23,9 +23,10 @@ public sealed class SmtpSink : MessageStore, IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public static SmtpSink Start()
+    /// <summary>Starts listening on <paramref name="port"/> (a free one when null: a test may bring the server up late).</summary>
+    public static SmtpSink Start(int? port = null)
     {
-        var sink = new SmtpSink { Port = FreePort() };
+        var sink = new SmtpSink { Port = port ?? FreePort() };
         var options = new SmtpServerOptionsBuilder().ServerName("localhost")
             .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, sink.Port)))
             .Build();
