@@ -2,8 +2,10 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Slices.Tests.Features.Events;
+using Slices.Tests.Features.Restaurant;
 using Slices.Tests.Features.Trainings;
 using Slices.Tests.Infrastructure;
+using static Slices.Tests.Features.Restaurant.RestaurantTestData;
 using static Slices.Tests.Features.Stages.StageTestData;
 
 namespace Slices.Tests.Features.Admin;
@@ -165,6 +167,46 @@ public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : 
             Assert.True(width <= 390, $"{url} is {width} px wide on a 390 px screen");
             await PanelBrowser.ScreenshotAsync(page, name);
         }
+    }
+
+    [Fact]
+    public async Task An_admin_confirms_a_pending_reservation_sees_its_status_change_and_signs_out()
+    {
+        var page = await browser.NewPageAsync();
+        var admin = await fx.AdminTokenAsync();
+        var day = ReservationsPageTests.FarDay();
+        var table = await fx.Api.NewTableIdAsync(admin);
+        var id = (await fx.Api.RequestAsync(Request(table, day.AddHours(19), name: "Grace <Hopper>", comment: "Window seat, please"))).Is(HttpStatusCode.Created).Id;
+        await PanelBrowser.SignInAsync(page);
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Reservations" }).ClickAsync();
+        await page.GetByLabel("Starting on").FillAsync(ReservationsPageTests.Day(day));
+        await page.GetByLabel("Status").SelectOptionAsync("pending");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = $"#{id}" });
+        await Assertions.Expect(row).ToContainTextAsync("Grace <Hopper>");
+        await Assertions.Expect(row).ToContainTextAsync("pending");
+        await PanelBrowser.ScreenshotAsync(page, "reservations");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Confirm reservation #{id}" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync($"Reservation #{id} of Grace <Hopper> is confirmed.");
+        await Assertions.Expect(row).ToHaveCountAsync(0); // the list still shows pending ones only
+        await page.GotoAsync($"/admin/reservations?date={ReservationsPageTests.Day(day)}");
+        await Assertions.Expect(row).ToContainTextAsync("confirmed");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Confirm reservation #{id}" })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Cancel reservation #{id}" })).ToBeVisibleAsync();
+        Assert.Equal("confirmed", (await fx.Api.GetAsync($"/api/restaurant/reservations/{id}", admin)).Body!["status"]!.GetValue<string>());
+        await PanelBrowser.ScreenshotAsync(page, "reservations-confirmed");
+
+        await page.SetViewportSizeAsync(390, 844);
+        var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+        Assert.True(width <= 390, $"The reservations page is {width} px wide on a 390 px screen");
+        await PanelBrowser.ScreenshotAsync(page, "reservations-narrow");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).First.ClickAsync();
+        await Assertions.Expect(page.GetByText("You have signed out.")).ToBeVisibleAsync();
+        await page.GotoAsync("/admin/reservations");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/signin"));
     }
 
     /// <summary>The image's width in pixels once decoded; 0 when it did not load (a broken src, or refused by the CSP).</summary>

@@ -54,9 +54,13 @@ public sealed class PanelClient : IDisposable
     public Cookie? SessionCookie => Cookies.GetCookies(new Uri("http://localhost/admin")).FirstOrDefault(c => c.Name == "slices_admin");
 
     /// <summary>A client signed in as the suite's admin.</summary>
-    public static async Task<PanelClient> SignedInAsync(SlicesFixture fx, string username = SlicesFixture.AdminUsername, string password = SlicesFixture.AdminPassword)
+    public static Task<PanelClient> SignedInAsync(SlicesFixture fx, string username = SlicesFixture.AdminUsername, string password = SlicesFixture.AdminPassword) =>
+        SignedInAsync(fx.Host, username, password);
+
+    /// <summary>A client of <paramref name="host"/> (a host of its own, say) signed in as the suite's admin.</summary>
+    public static async Task<PanelClient> SignedInAsync(IAlbaHost host, string username = SlicesFixture.AdminUsername, string password = SlicesFixture.AdminPassword)
     {
-        var panel = new PanelClient(fx.Host);
+        var panel = new PanelClient(host);
         (await panel.SignInAsync(username, password)).Is(HttpStatusCode.Found);
         return panel;
     }

@@ -3,7 +3,9 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.WebUtilities;
+using Npgsql;
 using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Admin.Shell;
@@ -11,7 +13,8 @@ namespace Slices.Api.Features.Admin.Shell;
 /// <summary>
 /// What every panel page leans on: the request, the mediator, and one way to show what went wrong. Messages go through
 /// the mediator exactly as the API sends them, so the same validators run; a validation failure or a <see cref="Failure"/>
-/// becomes a message on the page and the response's status code instead of problem+json.
+/// (or a violated constraint the API would answer as a problem) becomes a message on the page and the response's status
+/// code instead of problem+json.
 /// </summary>
 public abstract class AdminPage : ComponentBase
 {
@@ -150,6 +153,12 @@ public abstract class AdminPage : ComponentBase
                 Fail(StatusCodes.Status400BadRequest, message);
             }
 
+            return default;
+        }
+        catch (PostgresException e) when (PgErrors.Translate(e) is { Status: < 500 } failure)
+        {
+            // A violated constraint (an overlapping confirmation, say): the API's global handler answers it as a problem; here it is a message.
+            Fail(failure.Status, failure.Detail);
             return default;
         }
     }

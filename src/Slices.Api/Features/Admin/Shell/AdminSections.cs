@@ -13,5 +13,8 @@ public static class AdminSections
         new("/admin/trainings", "Trainings", "A week of trainings per group, with how many have enrolled."),
         new("/admin/events", "Events", "Events by title, date and organization, with their images; an event's organizers and members."),
         new("/admin/organizations", "Organizations", "Search organizations; see an organization's members and events."),
+        new("/admin/reservations", "Reservations", "Restaurant reservations by status and day; confirm or cancel them."),
+        new("/admin/tables", "Tables", "Restaurant tables, closed ones too; close or reopen a table, set its price."),
+        new("/admin/failed", "Failed work", "Webhook deliveries and background jobs that gave up; redeliver or retry them."),
     ];
 }
