@@ -12,7 +12,7 @@ using Slices.Benchmarks;
 // dotnet run -c Release --project tests/Slices.Benchmarks -- [--scenario NAME|all] [--duration 20s] [--connections 32] [--rows N]
 // Reports figures; never fails a build. Quote medians of several runs: these machines are shared and noisy.
 var o = Options.Parse(args);
-var all = new[] { "stage-get", "raw-baseline", "db-limit", "bookings-list", "booking-create", "booking-race", "order-create", "events-search", "login", "chat-fanout" };
+var all = new[] { "stage-get", "raw-baseline", "db-limit", "bookings-list", "booking-create", "booking-race", "order-create", "events-search", "tables-search", "login", "chat-fanout" };
 var selected = o.Scenario == "all" ? all : o.Scenario.Split(',');
 var unknown = selected.Except(all).ToList();
 if (unknown.Count > 0)
@@ -54,6 +54,7 @@ foreach (var name in selected)
         "booking-race" => await BookingRaceAsync(),
         "order-create" => await OrderCreateAsync(),
         "events-search" => await EventsSearchAsync(),
+        "tables-search" => await TablesSearchAsync(),
         "login" => await LoadRunner.RunAsync(name, o with { Connections = Math.Min(o.Connections, 4) }, async (w, i) =>
         {
             using var r = await env.Http.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = BenchEnvironment.Password });
@@ -202,6 +203,22 @@ async Task<Figures> EventsSearchAsync()
 
     var last = measured[^1];
     return measured.Count > 1 ? last with { Note = $"p50 ratio {last.P50Ms / measured[0].P50Ms:0.00} vs 10,000 events" } : last;
+}
+
+async Task<Figures> TablesSearchAsync()
+{
+    DateTimeOffset at;
+    await using (var conn = await env.OpenAsync())
+    {
+        at = await SeedRestaurant.TablesAsync(conn, 5000);
+    }
+
+    var url = $"/api/restaurant/tables?seats=4&kind=regular&at={Uri.EscapeDataString(at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))}&duration_minutes=120&limit=20";
+    return await LoadRunner.RunAsync("tables-search", o, async (w, i) =>
+    {
+        using var r = await env.Http.GetAsync(url);
+        return r.StatusCode == HttpStatusCode.OK;
+    }, "free-at-time search over 5,000 tables, public");
 }
 
 async Task<Figures> ChatFanoutAsync()

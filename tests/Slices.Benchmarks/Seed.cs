@@ -99,3 +99,25 @@ public static class SeedEvents
         await conn.ExecuteAsync("ANALYZE events", commandTimeout: 600);
     }
 }
+
+public static class SeedRestaurant
+{
+    /// <summary>Tables of every kind with a price each, and confirmed two-hour reservations on a fifth of them at 19:00 on the search day.</summary>
+    public static async Task<DateTimeOffset> TablesAsync(NpgsqlConnection conn, int count)
+    {
+        var day = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(60), TimeSpan.Zero);
+        await conn.ExecuteAsync("""
+            INSERT INTO restaurant_tables (label, kind, seats, can_be_booked, created_at)
+            SELECT 'bench-' || g, (ARRAY['regular', 'cabin', 'room'])[1 + g % 3], 2 + g % 10, g % 20 <> 0, now()
+            FROM generate_series(1, @count) g
+            ON CONFLICT DO NOTHING;
+            INSERT INTO restaurant_table_prices (table_id, price, effective_from, created_at)
+            SELECT id, 20 + id % 80, now() - interval '1 day', now() FROM restaurant_tables;
+            INSERT INTO restaurant_reservations (table_id, starts_at, ends_at, guests, name, phone, price, status, created_at, updated_at)
+            SELECT id, @at, @at + interval '2 hours', 2, 'Bench Guest', '+4930123456', 50, 'confirmed', now(), now()
+            FROM restaurant_tables WHERE id % 5 = 0;
+            ANALYZE restaurant_tables; ANALYZE restaurant_table_prices; ANALYZE restaurant_reservations;
+            """, new { count, at = day.AddHours(19).UtcDateTime }, commandTimeout: 300);
+        return day.AddHours(19);
+    }
+}
