@@ -54,9 +54,6 @@ public static class Cassettes
         return row is null ? null : (row.ToCassette(), row.Version);
     }
 
-    public static async Task<bool> ExistsAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM cassettes WHERE id = @id)", new { id }, tx, cancellationToken: ct));
-
     public sealed record Row(long Id, string Title, string Director, DateOnly Released, int Quantity, long Version)
     {
         public Cassette ToCassette() => new(Id, Title, Director, Released, Quantity);

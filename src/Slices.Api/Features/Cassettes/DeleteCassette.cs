@@ -1,9 +1,9 @@
 using Carter;
-using Dapper;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Cassettes;
@@ -25,17 +25,10 @@ public static class DeleteCassette
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteCassetteCommand, Result<bool>>
     {
-        private const string Delete = $"DELETE FROM cassettes WHERE id = @Id AND {ETags.Guard}";
-
         public async ValueTask<Result<bool>> Handle(DeleteCassetteCommand c, CancellationToken ct)
         {
             await using var conn = await db.OpenConnectionAsync(ct);
-            if (await conn.ExecuteAsync(new CommandDefinition(Delete, new { c.Id, c.IfMatch }, cancellationToken: ct)) > 0)
-            {
-                return true;
-            }
-
-            return await Cassettes.ExistsAsync(conn, c.Id, ct) ? Failure.PreconditionFailed() : Failure.NotFound("Cassette");
+            return await GuardedWrites.DeleteAsync(conn, "cassettes", c.Id, c.IfMatch, "Cassette", ct);
         }
     }
 }

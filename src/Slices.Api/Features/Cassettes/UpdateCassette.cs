@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Cassettes;
@@ -94,7 +95,7 @@ public static class UpdateCassette
                 return new Versioned<Cassette>(row.ToCassette(), row.Version);
             }
 
-            return await Cassettes.ExistsAsync(conn, c.Id, ct) ? Failure.PreconditionFailed() : Failure.NotFound("Cassette");
+            return await GuardedWrites.WhyMissedAsync(conn, "cassettes", c.Id, "Cassette", ct);
         }
     }
 }

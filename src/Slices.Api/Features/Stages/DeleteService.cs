@@ -1,5 +1,4 @@
 using Carter;
-using Dapper;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -25,22 +24,11 @@ public static class DeleteService
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteServiceCommand, Result<bool>>
     {
-        // A stage still offering the service violates stage_services_service_id_fkey (RESTRICT): 409 in_use.
-        private const string Delete = $"DELETE FROM services WHERE id = @Id AND {ETags.Guard}";
-
         public async ValueTask<Result<bool>> Handle(DeleteServiceCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
-            {
-                if (await StageServices.FindAsync(conn, c.Id, ct, tx) is null)
-                {
-                    return Failure.NotFound("Service");
-                }
-
-                return await conn.ExecuteAsync(new CommandDefinition(Delete, new { c.Id, c.IfMatch }, tx, cancellationToken: ct)) == 1
-                    ? true
-                    : Failure.PreconditionFailed();
-            }, ct);
+            // A stage still offering the service violates stage_services_service_id_fkey (RESTRICT): 409 in_use.
+            await using var conn = await db.OpenConnectionAsync(ct);
+            return await GuardedWrites.DeleteAsync(conn, "services", c.Id, c.IfMatch, "Service", ct);
         }
     }
 }

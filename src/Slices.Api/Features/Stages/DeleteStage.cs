@@ -1,5 +1,4 @@
 using Carter;
-using Dapper;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -25,22 +24,11 @@ public static class DeleteStage
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteStageCommand, Result<bool>>
     {
-        // Its service links go with it (CASCADE); any booking violates bookings_stage_id_fkey (RESTRICT): 409 in_use.
-        private const string Delete = $"DELETE FROM stages WHERE id = @Id AND {ETags.Guard}";
-
         public async ValueTask<Result<bool>> Handle(DeleteStageCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
-            {
-                if (await Stages.FindAsync(conn, c.Id, ct, tx) is null)
-                {
-                    return Failure.NotFound("Stage");
-                }
-
-                return await conn.ExecuteAsync(new CommandDefinition(Delete, new { c.Id, c.IfMatch }, tx, cancellationToken: ct)) == 1
-                    ? true
-                    : Failure.PreconditionFailed();
-            }, ct);
+            // Its service links go with it (CASCADE); any booking violates bookings_stage_id_fkey (RESTRICT): 409 in_use.
+            await using var conn = await db.OpenConnectionAsync(ct);
+            return await GuardedWrites.DeleteAsync(conn, "stages", c.Id, c.IfMatch, "Stage", ct);
         }
     }
 }
