@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Npgsql;
+using Slices.Api.Common.Data;
 
 namespace Slices.Api.Common.Auth;
 
@@ -58,51 +59,38 @@ public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogge
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+        await PgListener.RunAsync(
+            db,
+            "session_revoked, user_changed",
+            n =>
             {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, n) =>
+                if (n.Channel == "session_revoked" && Guid.TryParse(n.Payload, out var sid))
                 {
-                    if (n.Channel == "session_revoked" && Guid.TryParse(n.Payload, out var sid))
-                    {
-                        EvictSession(sid);
-                    }
-                    else if (n.Channel == "user_changed" && long.TryParse(n.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
-                    {
-                        EvictUser(user);
-                    }
-                };
-                await using (var listen = new NpgsqlCommand("LISTEN session_revoked; LISTEN user_changed", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    EvictSession(sid);
                 }
-
-                listening = true;
-                while (!stoppingToken.IsCancellationRequested)
+                else if (n.Channel == "user_changed" && long.TryParse(n.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
                 {
-                    await conn.WaitAsync(stoppingToken);
+                    EvictUser(user);
                 }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            },
+            () => listening = true,
+            e =>
             {
                 logger.LogWarning(e, "Session cache lost its LISTEN connection; checking every session in the database until it is back");
-            }
-            finally
-            {
-                // Notifications may be missed while not listening: forget everything rather than trust it.
-                listening = false;
-                Interlocked.Increment(ref generation);
-                entries.Clear();
-            }
+                Forget();
+            },
+            TimeSpan.FromSeconds(1),
+            clock,
+            stoppingToken);
+        Forget();
+    }
 
-            await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+    /// <summary>Notifications may be missed while not listening: forget everything rather than trust it.</summary>
+    private void Forget()
+    {
+        listening = false;
+        Interlocked.Increment(ref generation);
+        entries.Clear();
     }
 
     private sealed record Entry(long UserId, string Role, DateTimeOffset At);

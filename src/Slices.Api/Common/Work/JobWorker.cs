@@ -121,49 +121,17 @@ public sealed class JobWorker(
 
     private void Wake() => Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
 
-    private async Task ListenAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(stopping);
-                conn.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand($"LISTEN {Jobs.Channel}", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(stopping);
-                }
-
-                // Whatever was enqueued while nobody listened.
-                Wake();
-                while (!stopping.IsCancellationRequested)
-                {
-                    if (!await conn.WaitAsync(TimeSpan.FromSeconds(30), stopping))
-                    {
-                        // A quiet connection may be a dead one: ask, so that a broken one throws and is replaced.
-                        await using var ping = new NpgsqlCommand("SELECT 1", conn);
-                        await ping.ExecuteNonQueryAsync(stopping);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
-            {
-                logger.LogWarning("Job notifications lost ({Message}); polling every {Interval} until they are back", e.Message, settings.PollInterval);
-                try
-                {
-                    await Task.Delay(settings.PollInterval, clock, stopping);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
+    /// <summary>Wakes idle loops on NOTIFY; while the connection is lost the loops fall back to polling.</summary>
+    private Task ListenAsync(CancellationToken stopping) => PgListener.RunAsync(
+        db,
+        Jobs.Channel,
+        _ => Wake(),
+        // Whatever was enqueued while nobody listened.
+        Wake,
+        e => logger.LogWarning("Job notifications lost ({Message}); polling every {Interval} until they are back", e.Message, settings.PollInterval),
+        settings.PollInterval,
+        clock,
+        stopping);
 
     private async Task LoopAsync(CancellationToken stopping)
     {

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Chat;
 
@@ -19,35 +20,16 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var deliver = DeliverAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                conn.Notification += (_, e) => received.Writer.TryWrite(e);
-                await using (var listen = new NpgsqlCommand("LISTEN chat_messages; LISTEN session_revoked", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await conn.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Whatever broke the listening connection, keep trying: messages stored while the listener is down
-                // stay in history, and live delivery resumes on reconnect.
-                logger.LogWarning(e, "Chat listener lost its database connection; reconnecting");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-
+        // While the listener reconnects, messages stored meanwhile stay in history; live delivery resumes after it.
+        await PgListener.RunAsync(
+            db,
+            "chat_messages, session_revoked",
+            n => received.Writer.TryWrite(n),
+            () => { },
+            e => logger.LogWarning(e, "Chat listener lost its database connection; reconnecting"),
+            TimeSpan.FromSeconds(1),
+            TimeProvider.System,
+            stoppingToken);
         received.Writer.TryComplete();
         await deliver;
     }
