@@ -32,7 +32,8 @@ public static class DeactivateUser
 
         public async ValueTask<Result<bool>> Handle(DeactivateUserCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
+            long? deactivated = null;
+            var result = await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
             {
                 var target = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
                     $"SELECT u.id FROM users u WHERE {UserProfiles.ByKey}", new { key = c.Key }, tx, cancellationToken: ct));
@@ -54,9 +55,17 @@ public static class DeactivateUser
                 await conn.ExecuteAsync(new CommandDefinition(
                     "UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND revoked_at IS NULL",
                     new { id = target, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
-                sessions.EvictUser(target.Value);
+                deactivated = target;
                 return true;
             }, ct);
+
+            // After the commit, so that no request can cache the session again from the old row.
+            if (result.IsSuccess && deactivated is { } id)
+            {
+                sessions.EvictUser(id);
+            }
+
+            return result;
         }
     }
 }

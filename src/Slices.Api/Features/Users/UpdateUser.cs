@@ -111,7 +111,8 @@ public static class UpdateUser
 
         public async ValueTask<Result<Versioned<UserProfile>>> Handle(ReplaceUserCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<Versioned<UserProfile>>>(async (conn, tx) =>
+            long? changedAccess = null;
+            var result = await db.InTransactionAsync<Result<Versioned<UserProfile>>>(async (conn, tx) =>
             {
                 var target = c.Key is null
                     ? await UserProfiles.FindAsync(conn, "u.id = @id", new { id = c.Caller.Id }, ct, tx)
@@ -154,14 +155,18 @@ public static class UpdateUser
                     await conn.ExecuteAsync(new CommandDefinition(EndSessions, new { Id = current.Id, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
                 }
 
-                if (ch.Role != current.Role || ch.IsActive != current.IsActive)
-                {
-                    sessions.EvictUser(current.Id);
-                }
-
+                changedAccess = ch.Role != current.Role || ch.IsActive != current.IsActive ? current.Id : null;
                 var (profile, version) = (await UserProfiles.FindAsync(conn, "u.id = @id", new { id = current.Id }, ct, tx))!.Value;
                 return new Versioned<UserProfile>(profile, version);
             }, ct);
+
+            // After the commit, so that no request can cache the session again from the old row.
+            if (result.IsSuccess && changedAccess is { } id)
+            {
+                sessions.EvictUser(id);
+            }
+
+            return result;
         }
 
         private async Task<bool> CurrentPasswordMatches(NpgsqlConnection conn, NpgsqlTransaction tx, long id, string? currentPassword, CancellationToken ct)
