@@ -10,10 +10,8 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Benchmarks;
 
-/// <summary>
-/// A PostgreSQL cluster and the service built in Release, run as a separate process (measured like production),
-/// with one benchmark user signed in.
-/// </summary>
+// A PostgreSQL cluster and the service built in Release, run as a separate process (measured like production),
+// with one benchmark user signed in.
 public sealed class BenchEnvironment : IAsyncDisposable
 {
     public const string Password = "benchmark-password-1";
@@ -108,7 +106,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
         return request;
     }
 
-    /// <summary>A PBKDF2 hash in the service's format, computed once and shared by every seeded user.</summary>
+    // A PBKDF2 hash in the service's format, computed once and shared by every seeded user.
     public static string PasswordHash()
     {
         var salt = RandomNumberGenerator.GetBytes(16);

@@ -4,10 +4,8 @@ namespace Slices.Benchmarks;
 
 public sealed record Figures(string Scenario, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs, long Requests, long Errors, string Note = "");
 
-/// <summary>
-/// N concurrent loops, each sending its next request as soon as the last answered (closed model), for a fixed
-/// time after a warm-up. Every latency is kept (a few million longs at most) and sorted for exact percentiles.
-/// </summary>
+// N concurrent loops, each sending its next request as soon as the last answered (closed model), for a fixed
+// time after a warm-up. Every latency is kept (a few million longs at most) and sorted for exact percentiles.
 public static class LoadRunner
 {
     public static async Task<Figures> RunAsync(string scenario, Options o, Func<int, long, Task<bool>> request, string note = "")

@@ -3,10 +3,8 @@ using Npgsql;
 
 namespace Slices.Benchmarks;
 
-/// <summary>
-/// The SQL behind GET /api/stages/{id}, served by a bare minimal-API endpoint in this process: no auth, no session
-/// check, no validation, no mediator, no problem details. What the slice pipeline costs is the difference.
-/// </summary>
+// The SQL behind GET /api/stages/{id}, served by a bare minimal-API endpoint in this process: no auth, no session
+// check, no validation, no mediator, no problem details. What the slice pipeline costs is the difference.
 public static class RawBaseline
 {
     private const string Sql = """

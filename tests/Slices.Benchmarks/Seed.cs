@@ -4,7 +4,7 @@ using NpgsqlTypes;
 
 namespace Slices.Benchmarks;
 
-/// <summary>Bulk data through COPY: a million rows take seconds, not the hours row-by-row HTTP would.</summary>
+// Bulk data through COPY: a million rows take seconds, not the hours row-by-row HTTP would.
 public static class Seed
 {
     public static async Task<long[]> UsersAsync(NpgsqlConnection conn, int count, string passwordHash)
@@ -48,7 +48,7 @@ public static class Seed
         return (await conn.QueryAsync<long>("SELECT id FROM stages ORDER BY id")).ToArray();
     }
 
-    /// <summary>Bookings for one user on consecutive future days, one hour each.</summary>
+    // Bookings for one user on consecutive future days, one hour each.
     public static async Task BookingsAsync(NpgsqlConnection conn, long userId, long stageId, int count)
     {
         await conn.ExecuteAsync("""
@@ -72,7 +72,7 @@ public static class SeedEvents
 {
     private static readonly string[] Words = ["jazz", "opera", "summer", "night", "market", "film", "poetry", "science", "family", "river", "garden", "winter", "festival", "lecture", "dance", "rock"];
 
-    /// <summary>Tops the events table up to <paramref name="total"/> rows over ten years of dates, each with one organizer.</summary>
+    // Tops the events table up to total rows over ten years of dates, each with one organizer.
     public static async Task UpToAsync(NpgsqlConnection conn, long total, long createdBy)
     {
         var existing = await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM events");
@@ -102,7 +102,7 @@ public static class SeedEvents
 
 public static class SeedRestaurant
 {
-    /// <summary>Tables of every kind with a price each, and confirmed two-hour reservations on a fifth of them at 19:00 on the search day.</summary>
+    // Tables of every kind with a price each, and confirmed two-hour reservations on a fifth of them at 19:00 on the search day.
     public static async Task<DateTimeOffset> TablesAsync(NpgsqlConnection conn, int count)
     {
         var day = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(60), TimeSpan.Zero);

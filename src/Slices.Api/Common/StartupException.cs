@@ -1,4 +1,4 @@
 namespace Slices.Api.Common;
 
-/// <summary>Missing or invalid configuration: the service prints this one line and exits instead of a stack trace.</summary>
+// Missing or invalid configuration: the service prints this one line and exits instead of a stack trace.
 public sealed class StartupException(string message) : Exception(message);

@@ -9,7 +9,7 @@ namespace Slices.Tests.Infrastructure;
 
 public sealed record TestUser(long Id, string Username, string Password, string Token, string RefreshToken);
 
-/// <summary>The answer to one request: status, headers and the parsed JSON body (null when empty or not JSON).</summary>
+// The answer to one request: status, headers and the parsed JSON body (null when empty or not JSON).
 public sealed record Reply(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)
 {
     public string? Header(string name) =>
@@ -27,7 +27,7 @@ public sealed record Reply(HttpStatusCode Status, JsonNode? Body, HttpResponseMe
         return this;
     }
 
-    /// <summary>Asserts a problem+json answer with this status and code.</summary>
+    // Asserts a problem+json answer with this status and code.
     public Reply IsProblem(HttpStatusCode expected, string code)
     {
         Is(expected);
@@ -37,7 +37,7 @@ public sealed record Reply(HttpStatusCode Status, JsonNode? Body, HttpResponseMe
     }
 }
 
-/// <summary>A client of the service as an HTTP user sees it: JSON in and out, snake_case, bearer tokens.</summary>
+// A client of the service as an HTTP user sees it: JSON in and out, snake_case, bearer tokens.
 public sealed class ApiClient(HttpClient http) : IDisposable
 {
     public HttpClient Http { get; } = http;
@@ -57,7 +57,7 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     public Task<Reply> DeleteAsync(string url, string? token = null, IDictionary<string, string>? headers = null) =>
         SendAsync(HttpMethod.Delete, url, null, token, headers);
 
-    /// <summary><paramref name="body"/>: an object (sent as JSON), a string (sent as raw JSON text) or an HttpContent.</summary>
+    // body: an object (sent as JSON), a string (sent as raw JSON text) or an HttpContent.
     public async Task<Reply> SendAsync(HttpMethod method, string url, object? body, string? token = null, IDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, url);

@@ -6,7 +6,7 @@ using Alba;
 
 namespace Slices.Tests.Infrastructure;
 
-/// <summary>A real WebSocket client of /ws/chat (the test server's client: same handshake, frames and close codes).</summary>
+// A real WebSocket client of /ws/chat (the test server's client: same handshake, frames and close codes).
 public sealed class ChatClient : IAsyncDisposable
 {
     private readonly WebSocket socket;
@@ -34,7 +34,7 @@ public sealed class ChatClient : IAsyncDisposable
     public Task SendRawAsync(string text) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
 
-    /// <summary>The next frame, or null when the server closed the connection.</summary>
+    // The next frame, or null when the server closed the connection.
     public async Task<JsonNode?> ReceiveAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
@@ -51,7 +51,7 @@ public sealed class ChatClient : IAsyncDisposable
         return result.MessageType == WebSocketMessageType.Close ? null : JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, length));
     }
 
-    /// <summary>Joins a room and waits until the join took effect (its own probe message comes back).</summary>
+    // Joins a room and waits until the join took effect (its own probe message comes back).
     public async Task JoinAsync(string room)
     {
         await SendAsync(new { type = "join", room });

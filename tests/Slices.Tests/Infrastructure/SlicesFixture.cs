@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Slices.Tests.Infrastructure;
 
-/// <summary>One PostgreSQL and one Alba host for the whole run; tests stay independent through unique data.</summary>
+// One PostgreSQL and one Alba host for the whole run; tests stay independent through unique data.
 public sealed class SlicesFixture : IAsyncLifetime
 {
     public const string AdminUsername = "admin";
@@ -32,10 +32,8 @@ public sealed class SlicesFixture : IAsyncLifetime
         Api = new ApiClient(Host.Server.CreateClient());
     }
 
-    /// <summary>
-    /// A service host over <paramref name="connectionString"/>, configured as the tests need it; <paramref name="services"/>
-    /// runs after the service's own registrations (test job handlers, a fake clock).
-    /// </summary>
+    // A service host over connectionString, configured as the tests need it; services
+    // runs after the service's own registrations (test job handlers, a fake clock).
     public static Task<IAlbaHost> StartHostAsync(string connectionString, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
         AlbaHost.For<Program>(b =>
         {
@@ -74,7 +72,7 @@ public sealed class SlicesFixture : IAsyncLifetime
         ["Work:RetryMaxDelay"] = "00:00:01",
     };
 
-    /// <summary>A fresh user with a unique name; tests never share accounts.</summary>
+    // A fresh user with a unique name; tests never share accounts.
     public Task<TestUser> NewUserAsync(string? prefix = null) => Api.SignUpAsync(prefix);
 
     public async Task<string> AdminTokenAsync()

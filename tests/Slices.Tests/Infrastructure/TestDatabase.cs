@@ -3,10 +3,8 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Tests.Infrastructure;
 
-/// <summary>
-/// A private PostgreSQL cluster for one test run (temp dir, free port, fsync off), removed afterwards; or the
-/// server named by TEST_DATABASE_URL. Clusters left behind by a killed run are stopped and removed first.
-/// </summary>
+// A private PostgreSQL cluster for one test run (temp dir, free port, fsync off), removed afterwards; or the
+// server named by TEST_DATABASE_URL. Clusters left behind by a killed run are stopped and removed first.
 public sealed class TestDatabase : IAsyncDisposable
 {
     private const string Prefix = "slices-tests-";
@@ -33,7 +31,7 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(pg.ConnectionString("slices_tests"), pg);
     }
 
-    /// <summary>A second database on the same server, for tests that need their own (e.g. two service instances).</summary>
+    // A second database on the same server, for tests that need their own (e.g. two service instances).
     public async Task<string> CreateDatabaseAsync(string name)
     {
         var csb = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);

@@ -8,11 +8,9 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Reliability;
 
-/// <summary>
-/// Every invariant that concurrency could break, attacked with 50+ requests really in flight at once, three rounds
-/// each: the exact number of winners, and the final state read back from PostgreSQL. (Job claiming is attacked the
-/// same way in Work/JobQueueTests: 200 jobs, two instances, each job once.)
-/// </summary>
+// Every invariant that concurrency could break, attacked with 50+ requests really in flight at once, three rounds
+// each: the exact number of winners, and the final state read back from PostgreSQL. (Job claiming is attacked the
+// same way in Work/JobQueueTests: 200 jobs, two instances, each job once.)
 public sealed class ConcurrencyTests(SlicesFixture fx)
 {
     private const int Clients = 50;

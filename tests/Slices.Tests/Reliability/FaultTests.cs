@@ -8,8 +8,8 @@ using Slices.Tests.Work;
 
 namespace Slices.Tests.Reliability;
 
-/// <summary>What happens when a process dies or the database goes away: nothing accepted is lost, nothing runs twice
-/// where a user could see it, and outages are fast, honest 503s that heal by themselves.</summary>
+// What happens when a process dies or the database goes away: nothing accepted is lost, nothing runs twice
+// where a user could see it, and outages are fast, honest 503s that heal by themselves.
 public sealed class FaultTests(SlicesFixture fx)
 {
     [Fact]

@@ -5,10 +5,8 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Reliability;
 
-/// <summary>
-/// The service as a real child process (<c>dotnet Slices.Api.dll</c>), so that a test can kill it — not stop it —
-/// the way a crash or an OOM kill would, and start another over the same database.
-/// </summary>
+// The service as a real child process (`dotnet Slices.Api.dll`), so that a test can kill it — not stop it —
+// the way a crash or an OOM kill would, and start another over the same database.
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process process;
@@ -65,7 +63,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL: no graceful shutdown, no chance to finish or release anything.</summary>
+    // SIGKILL: no graceful shutdown, no chance to finish or release anything.
     public async Task KillAsync()
     {
         process.Kill(entireProcessTree: true);

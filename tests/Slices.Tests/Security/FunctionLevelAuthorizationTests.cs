@@ -7,10 +7,8 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Security;
 
-/// <summary>
-/// OWASP API5: every route, read from the service's own route table (not a hand-kept list), refuses the
-/// anonymous with 401 unless it is public, and every admin route refuses a signed-in user with 403.
-/// </summary>
+// OWASP API5: every route, read from the service's own route table (not a hand-kept list), refuses the
+// anonymous with 401 unless it is public, and every admin route refuses a signed-in user with 403.
 public sealed partial class FunctionLevelAuthorizationTests(SlicesFixture fx)
 {
     [GeneratedRegex("\\{[^}]+\\}")]

@@ -7,12 +7,10 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Security;
 
-/// <summary>
-/// Every route in the OpenAPI document (read at test time, so new routes are covered without a change here)
-/// gets malformed and hostile input, signed in as admin so that it reaches the handlers. The rule: never a 5xx,
-/// always problem+json for an error, and a refused request changes nothing in the database. The sweep runs on
-/// its own database so that other tests' writes cannot blur "changed nothing".
-/// </summary>
+// Every route in the OpenAPI document (read at test time, so new routes are covered without a change here)
+// gets malformed and hostile input, signed in as admin so that it reaches the handlers. The rule: never a 5xx,
+// always problem+json for an error, and a refused request changes nothing in the database. The sweep runs on
+// its own database so that other tests' writes cannot blur "changed nothing".
 public sealed class HostileInputSweepTests(SlicesFixture fx) : IAsyncLifetime
 {
     // A NUL in the path is refused by the server before routing (the test host throws on it), so it is not swept.
@@ -137,7 +135,7 @@ public sealed class HostileInputSweepTests(SlicesFixture fx) : IAsyncLifetime
         return reference is null ? schema as JsonObject : doc["components"]!["schemas"]![reference.Split('/')[^1]] as JsonObject;
     }
 
-    /// <summary>Row counts and content hashes of every table but the bookkeeping ones.</summary>
+    // Row counts and content hashes of every table but the bookkeeping ones.
     private async Task<string> FingerprintAsync()
     {
         await using var conn = new NpgsqlConnection(connectionString);

@@ -3,7 +3,7 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Security;
 
-/// <summary>OWASP API3: no response, to anyone, carries a password hash, a token hash or another secret column.</summary>
+// OWASP API3: no response, to anyone, carries a password hash, a token hash or another secret column.
 public sealed class PropertyLevelTests(SlicesFixture fx)
 {
     private static readonly string[] Secrets = ["password", "pbkdf2", "token_hash", "request_hash", "signing", "secret"];

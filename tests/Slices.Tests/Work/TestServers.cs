@@ -14,7 +14,7 @@ using SmtpServer.Storage;
 
 namespace Slices.Tests.Work;
 
-/// <summary>A real SMTP server on 127.0.0.1 (the SmtpServer package) that keeps every message it accepts.</summary>
+// A real SMTP server on 127.0.0.1 (the SmtpServer package) that keeps every message it accepts.
 public sealed class SmtpSink : MessageStore, IAsyncDisposable
 {
     private readonly Channel<MimeMessage> received = Channel.CreateUnbounded<MimeMessage>();
@@ -23,7 +23,7 @@ public sealed class SmtpSink : MessageStore, IAsyncDisposable
 
     public int Port { get; private set; }
 
-    /// <summary>Starts listening on <paramref name="port"/> (a free one when null: a test may bring the server up late).</summary>
+    // Starts listening on port (a free one when null: a test may bring the server up late).
     public static SmtpSink Start(int? port = null)
     {
         var sink = new SmtpSink { Port = port ?? FreePort() };
@@ -69,10 +69,8 @@ public sealed class SmtpSink : MessageStore, IAsyncDisposable
     }
 }
 
-/// <summary>
-/// A webhook receiver on a real Kestrel listener at 127.0.0.1: records every request (headers and raw body) and
-/// answers with the next queued status code, 200 once the queue is empty.
-/// </summary>
+// A webhook receiver on a real Kestrel listener at 127.0.0.1: records every request (headers and raw body) and
+// answers with the next queued status code, 200 once the queue is empty.
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication app;
@@ -88,7 +86,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<int> Answers { get; } = new();
 
-    /// <summary>Answered when <see cref="Answers"/> is empty.</summary>
+    // Answered when Answers is empty.
     public int Otherwise { get; set; } = 200;
 
     public string Url => app.Urls.First() + "/hook";

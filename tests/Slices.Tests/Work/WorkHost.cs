@@ -10,10 +10,8 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Work;
 
-/// <summary>
-/// A service instance over a database of its own, for tests that need their own job handlers, clock or settings
-/// (the shared host's workers would otherwise take their jobs).
-/// </summary>
+// A service instance over a database of its own, for tests that need their own job handlers, clock or settings
+// (the shared host's workers would otherwise take their jobs).
 public sealed class WorkHost : IAsyncDisposable
 {
     private WorkHost(IAlbaHost host, string connectionString, FakeTimeProvider? clock, LogSink logs)
@@ -31,10 +29,10 @@ public sealed class WorkHost : IAsyncDisposable
 
     public ApiClient Api { get; }
 
-    /// <summary>What the instance logged at Warning or above, shown when a wait fails.</summary>
+    // What the instance logged at Warning or above, shown when a wait fails.
     public LogSink Logs { get; }
 
-    /// <summary>The instance's clock when the test drives time itself.</summary>
+    // The instance's clock when the test drives time itself.
     public FakeTimeProvider? Clock { get; }
 
     public Jobs Jobs => Host.Services.GetRequiredService<Jobs>();
@@ -43,7 +41,7 @@ public sealed class WorkHost : IAsyncDisposable
 
     public static async Task<string> NewDatabaseAsync(SlicesFixture fx) => await fx.Database.CreateDatabaseAsync($"work_{Guid.NewGuid():N}");
 
-    /// <summary>Starts an instance on <paramref name="connectionString"/> (a fresh database when null), on <paramref name="clock"/> when given.</summary>
+    // Starts an instance on connectionString (a fresh database when null), on clock when given.
     public static async Task<WorkHost> StartAsync(
         SlicesFixture fx, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null, string? connectionString = null,
         FakeTimeProvider? clock = null)
@@ -69,7 +67,7 @@ public sealed class WorkHost : IAsyncDisposable
         return conn;
     }
 
-    /// <summary>Enqueues in a transaction of its own and commits.</summary>
+    // Enqueues in a transaction of its own and commits.
     public async Task<long> EnqueueAsync(string kind, object payload, DateTimeOffset? runAt = null, int maxAttempts = 10)
     {
         await using var conn = await OpenAsync();
@@ -85,7 +83,7 @@ public sealed class WorkHost : IAsyncDisposable
         return await Jobs.FindAsync(conn, null, id, TestContext.Current.CancellationToken);
     }
 
-    /// <summary>Polls the job until <paramref name="until"/> holds; fails the test with its last state after 15 s.</summary>
+    // Polls the job until until holds; fails the test with its last state after 15 s.
     public async Task<JobView> WaitForJobAsync(long id, Func<JobView, bool> until)
     {
         JobView? last = null;
@@ -116,7 +114,7 @@ public sealed class WorkHost : IAsyncDisposable
 
 public static class Eventually
 {
-    /// <summary>Waits for <paramref name="condition"/>, polling every 20 ms, for at most <paramref name="seconds"/> s.</summary>
+    // Waits for condition, polling every 20 ms, for at most seconds s.
     public static async Task HoldsAsync(Func<Task<bool>> condition, Func<string> describe, int seconds = 15)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
@@ -131,7 +129,7 @@ public static class Eventually
         HoldsAsync(() => Task.FromResult(condition()), describe, seconds);
 }
 
-/// <summary>A job handler for tests: records every run and then does whatever <c>Body</c> says.</summary>
+// A job handler for tests: records every run and then does whatever `Body` says.
 public sealed class ProbeHandler(string kind, string instance = "") : IJobHandler
 {
     public string Kind => kind;
@@ -149,7 +147,7 @@ public sealed class ProbeHandler(string kind, string instance = "") : IJobHandle
     }
 }
 
-/// <summary>Keeps an instance's warnings and errors, so a failing test can say what the workers saw.</summary>
+// Keeps an instance's warnings and errors, so a failing test can say what the workers saw.
 public sealed class LogSink : ILoggerProvider
 {
     public ConcurrentQueue<string> Lines { get; } = new();

@@ -6,10 +6,8 @@ namespace Slices.Api.Common.Auth;
 
 public static class AdminAccount
 {
-    /// <summary>
-    /// Ensures the admin account from <c>Admin:Username</c>/<c>Admin:Password</c>. In Development without a
-    /// configured password, a generated one is printed once, when the account is first created.
-    /// </summary>
+    // Ensures the admin account from `Admin:Username`/`Admin:Password`. In Development without a
+    // configured password, a generated one is printed once, when the account is first created.
     public static async Task EnsureAsync(NpgsqlDataSource db, Passwords passwords, IConfiguration config, IHostEnvironment env, ILogger logger, CancellationToken ct = default)
     {
         var username = config["Admin:Username"] ?? "admin";

@@ -6,16 +6,14 @@ using Npgsql;
 
 namespace Slices.Api.Common.Auth;
 
-/// <summary>
-/// The admin panel's own sign-in: a cookie scheme beside the API's JWT (which stays the default scheme, so no API
-/// route ever reads the cookie). The cookie carries a row of the same <c>sessions</c> table the API's tokens use and is
-/// checked against it on every request, so signing out, deactivating the user or taking away the admin role ends it at once.
-/// </summary>
+// The admin panel's own sign-in: a cookie scheme beside the API's JWT (which stays the default scheme, so no API
+// route ever reads the cookie). The cookie carries a row of the same `sessions` table the API's tokens use and is
+// checked against it on every request, so signing out, deactivating the user or taking away the admin role ends it at once.
 public static class AdminCookie
 {
     public const string Scheme = "AdminCookie";
 
-    /// <summary>The policy of every panel page: signed in through the cookie, as an admin.</summary>
+    // The policy of every panel page: signed in through the cookie, as an admin.
     public const string Policy = "admin-panel";
 
     public const string SignInPath = "/admin/signin";
@@ -46,7 +44,7 @@ public static class AdminCookie
         return services;
     }
 
-    /// <summary>What the cookie holds: the user, the session, and a name to show.</summary>
+    // What the cookie holds: the user, the session, and a name to show.
     public static ClaimsPrincipal Principal(long userId, Guid sessionId, string name) => new(new ClaimsIdentity(
         [
             new Claim("sub", userId.ToString(CultureInfo.InvariantCulture)),
@@ -58,7 +56,7 @@ public static class AdminCookie
         "name",
         "role"));
 
-    /// <summary>True when <paramref name="user"/> came from this cookie (not from a bearer token).</summary>
+    // True when user came from this cookie (not from a bearer token).
     public static bool IsSignedIn(ClaimsPrincipal user) => user.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == Scheme);
 
     private static async Task CheckSessionAsync(CookieValidatePrincipalContext ctx)

@@ -82,10 +82,8 @@ public static class AuthSetup
         return services;
     }
 
-    /// <summary>
-    /// A token is only as good as its session: logging out, reuse of a refresh token or deactivating the user ends
-    /// it at once. One primary-key lookup per request; the role is taken from the database, not the token.
-    /// </summary>
+    // A token is only as good as its session: logging out, reuse of a refresh token or deactivating the user ends
+    // it at once. One primary-key lookup per request; the role is taken from the database, not the token.
     private static async Task CheckSessionAsync(TokenValidatedContext ctx)
     {
         var principal = ctx.Principal!;

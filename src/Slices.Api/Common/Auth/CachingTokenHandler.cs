@@ -5,11 +5,9 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Slices.Api.Common.Auth;
 
-/// <summary>
-/// Remembers tokens that validated, until they expire, so a client's repeated token is not parsed and its HMAC not
-/// recomputed on every request. Only successes are kept, keyed by the exact token string; each request gets its own
-/// copy of the identity (the session check edits its claims). The session itself is still checked every time.
-/// </summary>
+// Remembers tokens that validated, until they expire, so a client's repeated token is not parsed and its HMAC not
+// recomputed on every request. Only successes are kept, keyed by the exact token string; each request gets its own
+// copy of the identity (the session check edits its claims). The session itself is still checked every time.
 public sealed class CachingTokenHandler(TimeProvider clock) : JsonWebTokenHandler
 {
     private const int MaxEntries = 100_000;

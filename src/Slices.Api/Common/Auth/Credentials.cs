@@ -4,11 +4,9 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Auth;
 
-/// <summary>
-/// The password check every sign-in makes (the API's log-in and the admin panel's): a username or email and a
-/// password, at most <see cref="MaxFailures"/> failures per account in <see cref="FailureWindow"/>, and as slow for an
-/// unknown or deactivated account as for a wrong password.
-/// </summary>
+// The password check every sign-in makes (the API's log-in and the admin panel's): a username or email and a
+// password, at most MaxFailures failures per account in FailureWindow, and as slow for an
+// unknown or deactivated account as for a wrong password.
 public sealed class Credentials(NpgsqlDataSource db, Passwords passwords, TimeProvider clock)
 {
     public const int MaxFailures = 10;
@@ -32,7 +30,7 @@ public sealed class Credentials(NpgsqlDataSource db, Passwords passwords, TimePr
 
     private static readonly Failure InvalidCredentials = new(401, "invalid_credentials", "The username/email or password is wrong.");
 
-    /// <summary>The user's id when <paramref name="password"/> is right; 401 <c>invalid_credentials</c> or 429 <c>too_many_attempts</c> otherwise.</summary>
+    // The user's id when password is right; 401 `invalid_credentials` or 429 `too_many_attempts` otherwise.
     public async Task<Result<long>> CheckAsync(string account, string password, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;

@@ -7,7 +7,7 @@ public static class CurrentUser
 {
     public const string AdminPolicy = "admin";
 
-    /// <summary>The signed-in user's id (the token's <c>sub</c>); only call on routes that require authentication.</summary>
+    // The signed-in user's id (the token's `sub`); only call on routes that require authentication.
     public static long UserId(this ClaimsPrincipal user) =>
         long.Parse(user.FindFirstValue("sub") ?? throw new InvalidOperationException("No signed-in user."), CultureInfo.InvariantCulture);
 
@@ -16,7 +16,7 @@ public static class CurrentUser
 
     public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole("admin");
 
-    /// <summary>Who is asking, as handlers need it: the id, and whether admin rules apply.</summary>
+    // Who is asking, as handlers need it: the id, and whether admin rules apply.
     public static Caller Caller(this ClaimsPrincipal user) => new(user.UserId(), user.IsAdmin());
 }
 

@@ -6,11 +6,9 @@ using Slices.Api.Common;
 
 namespace Slices.Api.Common.Auth;
 
-/// <summary>
-/// PBKDF2-SHA256 with a per-user salt, stored as <c>pbkdf2-sha256$iterations$salt$hash</c> so the cost can rise
-/// later without breaking old hashes. 600,000 iterations by default (OWASP 2023); the test suite lowers it
-/// through <c>Auth:PasswordHashIterations</c>, which outside the Testing environment may only raise it.
-/// </summary>
+// PBKDF2-SHA256 with a per-user salt, stored as `pbkdf2-sha256$iterations$salt$hash` so the cost can rise
+// later without breaking old hashes. 600,000 iterations by default (OWASP 2023); the test suite lowers it
+// through `Auth:PasswordHashIterations`, which outside the Testing environment may only raise it.
 public sealed class Passwords
 {
     public const int MinimumIterations = 600_000;
@@ -50,6 +48,6 @@ public sealed class Passwords
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
-    /// <summary>Spends the same time as a real check, so an unknown account cannot be told from a wrong password.</summary>
+    // Spends the same time as a real check, so an unknown account cannot be told from a wrong password.
     public void VerifyNothing(string password) => Verify(password, dummyHash);
 }

@@ -5,13 +5,11 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Common.Auth;
 
-/// <summary>
-/// Live sessions remembered in memory, so the per-request session check costs no database round trip. It is only
-/// trusted while this instance is LISTENing: PostgreSQL announces revoked sessions (<c>session_revoked</c>) and
-/// role or activity changes (<c>user_changed</c>) to every instance, and the instance that makes such a change also
-/// evicts at once, so a logged-out token fails on the very next request. While the listener is down the cache is
-/// empty and every check goes to the database; entries also expire after a minute as a backstop.
-/// </summary>
+// Live sessions remembered in memory, so the per-request session check costs no database round trip. It is only
+// trusted while this instance is LISTENing: PostgreSQL announces revoked sessions (`session_revoked`) and
+// role or activity changes (`user_changed`) to every instance, and the instance that makes such a change also
+// evicts at once, so a logged-out token fails on the very next request. While the listener is down the cache is
+// empty and every check goes to the database; entries also expire after a minute as a backstop.
 public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogger<SessionCache> logger) : BackgroundService
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
@@ -19,7 +17,7 @@ public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogge
     private long generation;
     private volatile bool listening;
 
-    /// <summary>The user's role while the session is live and the user active; null once it has ended.</summary>
+    // The user's role while the session is live and the user active; null once it has ended.
     public async Task<string?> LiveRoleAsync(Guid sid, long sub, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -85,7 +83,7 @@ public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogge
         Forget();
     }
 
-    /// <summary>Notifications may be missed while not listening: forget everything rather than trust it.</summary>
+    // Notifications may be missed while not listening: forget everything rather than trust it.
     private void Forget()
     {
         listening = false;

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Slices.Api.Common.Auth;
 
-/// <summary>Whether a session still stands: asked on every request by the JWT check and by the admin panel's cookie check.</summary>
+// Whether a session still stands: asked on every request by the JWT check and by the admin panel's cookie check.
 public static class Sessions
 {
     private const string LiveRole = """
@@ -12,10 +12,8 @@ public static class Sessions
         WHERE s.id = @sid AND s.revoked_at IS NULL AND u.is_active AND u.id = @sub
         """;
 
-    /// <summary>
-    /// The user's current role while session <paramref name="sid"/> of user <paramref name="sub"/> is open and the user
-    /// active; null once it has ended (log-out, refresh-token reuse, deactivation). One primary-key lookup.
-    /// </summary>
+    // The user's current role while session sid of user sub is open and the user
+    // active; null once it has ended (log-out, refresh-token reuse, deactivation). One primary-key lookup.
     public static async Task<string?> LiveRoleAsync(NpgsqlDataSource db, Guid sid, long sub, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

@@ -21,10 +21,8 @@ public sealed class JwtSettings
 
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(14);
 
-    /// <summary>
-    /// <c>Jwt:SigningKey</c> (≥ 32 bytes) when set. Otherwise, in Development, a key generated once and kept in
-    /// <c>.data/jwt-signing-key</c>; anywhere else the service refuses to start.
-    /// </summary>
+    // `Jwt:SigningKey` (≥ 32 bytes) when set. Otherwise, in Development, a key generated once and kept in
+    // `.data/jwt-signing-key`; anywhere else the service refuses to start.
     public static JwtSettings Load(IConfiguration config, IHostEnvironment env, string dataRoot)
     {
         var configured = config["Jwt:SigningKey"];
@@ -69,21 +67,21 @@ public sealed class JwtSettings
     }
 }
 
-/// <summary>The answer to sign-up, log-in and refresh.</summary>
+// The answer to sign-up, log-in and refresh.
 public sealed record TokenPair(string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
 
-/// <summary>Issues sessions: a short-lived JWT bound to a session id, and an opaque refresh token stored as a hash.</summary>
+// Issues sessions: a short-lived JWT bound to a session id, and an opaque refresh token stored as a hash.
 public sealed class Tokens(JwtSettings settings, TimeProvider clock)
 {
     private readonly JsonWebTokenHandler handler = new();
 
     public static byte[] HashRefreshToken(string token) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token));
 
-    /// <summary>Starts a new session for the user inside the caller's transaction.</summary>
+    // Starts a new session for the user inside the caller's transaction.
     public async Task<TokenPair> StartSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, string role, CancellationToken ct) =>
         await IssueAsync(conn, tx, await CreateSessionAsync(conn, tx, userId, ct), userId, role, ct);
 
-    /// <summary>A new session row without tokens, for a sign-in that carries the session id itself (the admin panel's cookie).</summary>
+    // A new session row without tokens, for a sign-in that carries the session id itself (the admin panel's cookie).
     public async Task<Guid> CreateSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, CancellationToken ct)
     {
         var sessionId = Guid.CreateVersion7();
@@ -93,7 +91,7 @@ public sealed class Tokens(JwtSettings settings, TimeProvider clock)
         return sessionId;
     }
 
-    /// <summary>A fresh access token and refresh token for an existing session.</summary>
+    // A fresh access token and refresh token for an existing session.
     public async Task<TokenPair> IssueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid sessionId, long userId, string role, CancellationToken ct)
     {
         var refresh = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

@@ -7,11 +7,9 @@ namespace Slices.Api.Common.Data;
 
 public static class Database
 {
-    /// <summary>
-    /// The connection string: <c>ConnectionStrings:Default</c> when set; otherwise, in Development, an embedded
-    /// PostgreSQL under <c>.data/postgres</c> (returned so the caller stops it on shutdown); anywhere else the
-    /// service refuses to start.
-    /// </summary>
+    // The connection string: `ConnectionStrings:Default` when set; otherwise, in Development, an embedded
+    // PostgreSQL under `.data/postgres` (returned so the caller stops it on shutdown); anywhere else the
+    // service refuses to start.
     public static async Task<(string ConnectionString, EmbeddedPostgres? Embedded)> ResolveAsync(WebApplicationBuilder builder, ILogger logger)
     {
         var configured = builder.Configuration.GetConnectionString("Default");
@@ -29,7 +27,7 @@ public static class Database
         return (pg.ConnectionString("slices"), pg);
     }
 
-    /// <summary>Where development state lives (database, signing key, mail, media): <c>.data</c> beside the content root.</summary>
+    // Where development state lives (database, signing key, mail, media): `.data` beside the content root.
     public static string DataRoot(WebApplicationBuilder builder) => DataRoot(builder.Configuration, builder.Environment);
 
     public static string DataRoot(IConfiguration config, IHostEnvironment env) =>

@@ -4,7 +4,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Data;
 
-/// <summary>Ready means the database answers; migrations ran before the service started listening.</summary>
+// Ready means the database answers; migrations ran before the service started listening.
 public sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -22,7 +22,7 @@ public sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
         }
     }
 
-    /// <summary>"Healthy" as plain text; not ready is a 503 problem+json like every other error answer.</summary>
+    // "Healthy" as plain text; not ready is a 503 problem+json like every other error answer.
     public static Task WriteAsync(HttpContext http, HealthReport report)
     {
         if (report.Status == HealthStatus.Healthy)

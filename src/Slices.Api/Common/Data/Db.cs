@@ -5,12 +5,10 @@ namespace Slices.Api.Common.Data;
 
 public static class Db
 {
-    /// <summary>
-    /// Runs <paramref name="work"/> in a transaction and runs it again (up to three times) when PostgreSQL reports
-    /// a serialization failure or a deadlock. The transaction commits when the work returns a value, and rolls back
-    /// when it returns a failed <see cref="Result{T}"/> — so a handler aborts after writes by returning the failure
-    /// (calling <c>tx.RollbackAsync</c> first is harmless).
-    /// </summary>
+    // Runs work in a transaction and runs it again (up to three times) when PostgreSQL reports
+    // a serialization failure or a deadlock. The transaction commits when the work returns a value, and rolls back
+    // when it returns a failed Result<T> — so a handler aborts after writes by returning the failure
+    // (calling `tx.RollbackAsync` first is harmless).
     public static async Task<T> InTransactionAsync<T>(this NpgsqlDataSource db, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)

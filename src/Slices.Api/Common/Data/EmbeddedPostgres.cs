@@ -6,10 +6,8 @@ using Slices.Api.Common;
 
 namespace Slices.Api.Common.Data;
 
-/// <summary>
-/// A private PostgreSQL cluster started from the machine's own binaries: the development default and the
-/// test fixture's database. As root the server runs as the <c>postgres</c> user, because initdb refuses root.
-/// </summary>
+// A private PostgreSQL cluster started from the machine's own binaries: the development default and the
+// test fixture's database. As root the server runs as the `postgres` user, because initdb refuses root.
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private readonly string binDir;
@@ -33,7 +31,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database}";
 
-    /// <summary>Starts (initialising on first use) a cluster in <paramref name="dataDir"/> and ensures <paramref name="database"/>.</summary>
+    // Starts (initialising on first use) a cluster in dataDir and ensures database.
     public static async Task<EmbeddedPostgres> StartAsync(string dataDir, string database, ILogger logger, bool durable, CancellationToken ct = default)
     {
         var binDir = FindBinDirectory();
@@ -159,12 +157,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops a server whose owner died (a killed test run), given its data directory.</summary>
+    // Stops a server whose owner died (a killed test run), given its data directory.
     public static Task StopOrphanAsync(string dataDir) =>
         RunAsync(Path.Combine(FindBinDirectory(), "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"],
             !OperatingSystem.IsWindows() && Environment.UserName == "root", CancellationToken.None, check: false);
 
-    /// <summary>Starts the server again on the same port and data after <see cref="StopAsync"/> (fault tests restart it).</summary>
+    // Starts the server again on the same port and data after StopAsync (fault tests restart it).
     public Task StartAgainAsync(bool durable, CancellationToken ct = default) => StartServerAsync(durable, ct);
 
     public async Task StopAsync()

@@ -2,7 +2,7 @@ namespace Slices.Api.Common.Data;
 
 public static class LikePattern
 {
-    /// <summary>Escapes LIKE wildcards so a search for "50%" finds "50%", not everything starting with 50.</summary>
+    // Escapes LIKE wildcards so a search for "50%" finds "50%", not everything starting with 50.
     public static string Contains(string text) => "%" + Escape(text) + "%";
 
     public static string Escape(string text) =>

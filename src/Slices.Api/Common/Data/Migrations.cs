@@ -8,7 +8,7 @@ public static class Migrations
     // Any constant works; it only has to be the same for every instance of the service.
     private const long AdvisoryLockKey = 0x5_11CE5;
 
-    /// <summary>Applies the embedded <c>db/*.sql</c> scripts in order, each in its own transaction, once per database.</summary>
+    // Applies the embedded `db/*.sql` scripts in order, each in its own transaction, once per database.
     public static async Task ApplyAsync(string connectionString, ILogger logger, CancellationToken ct = default)
     {
         // Several instances may start together against one database: only one of them migrates at a time.

@@ -5,10 +5,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Data;
 
-/// <summary>
-/// Declares, next to the slice whose SQL can hit it, what a violated constraint means to a client.
-/// Read once by <see cref="PgErrors"/>; the mechanism stays here, the meaning stays in the slice.
-/// </summary>
+// Declares, next to the slice whose SQL can hit it, what a violated constraint means to a client.
+// Read once by PgErrors; the mechanism stays here, the meaning stays in the slice.
 [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
 public sealed class PgConstraintAttribute(string constraint, int status, string code, string detail) : Attribute
 {
@@ -24,7 +22,7 @@ public static class PgErrors
         .GetCustomAttributes<PgConstraintAttribute>()
         .ToFrozenDictionary(a => a.Constraint, a => new Failure(a.Status, a.Code, a.Detail));
 
-    /// <summary>What a constraint violation means to the client, by constraint name; null for anything else.</summary>
+    // What a constraint violation means to the client, by constraint name; null for anything else.
     public static Failure? Translate(PostgresException e) => e.SqlState switch
     {
         PostgresErrorCodes.UniqueViolation => Known(e) ?? new Failure(409, "duplicate", "A resource with the same unique value already exists."),
@@ -43,7 +41,7 @@ public static class PgErrors
         _ => false,
     };
 
-    /// <summary>The database cannot be reached or is going down: the client should retry later.</summary>
+    // The database cannot be reached or is going down: the client should retry later.
     public static bool IsUnavailable(Exception e) => e switch
     {
         PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal)

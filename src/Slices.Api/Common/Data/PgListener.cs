@@ -2,17 +2,15 @@ using Npgsql;
 
 namespace Slices.Api.Common.Data;
 
-/// <summary>
-/// One long-lived LISTEN connection, kept alive: it reconnects after any failure, and pings a connection that has
-/// been quiet for 30 s so that a silently dead one throws and is replaced. Used by the job workers, the chat
-/// fan-out and the session cache, which differ only in what they do with a notification and with a lost connection.
-/// </summary>
+// One long-lived LISTEN connection, kept alive: it reconnects after any failure, and pings a connection that has
+// been quiet for 30 s so that a silently dead one throws and is replaced. Used by the job workers, the chat
+// fan-out and the session cache, which differ only in what they do with a notification and with a lost connection.
 public static class PgListener
 {
     private static readonly TimeSpan QuietPing = TimeSpan.FromSeconds(30);
 
-    /// <param name="onListening">After every (re)connection, once LISTEN is in place: notifications may have been missed before it.</param>
-    /// <param name="onLost">When the connection broke; it is retried after <paramref name="retryDelay"/>.</param>
+    // onListening: After every (re)connection, once LISTEN is in place: notifications may have been missed before it.
+    // onLost: When the connection broke; it is retried after retryDelay.
     public static async Task RunAsync(
         NpgsqlDataSource db,
         string channels,

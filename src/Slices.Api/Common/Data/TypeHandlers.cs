@@ -3,10 +3,8 @@ using Dapper;
 
 namespace Slices.Api.Common.Data;
 
-/// <summary>
-/// Dapper reads <c>date</c>/<c>time</c> columns into DateOnly/TimeOnly members, and <c>bigint[]</c> (which a
-/// reader reports as System.Array) into long[] constructor parameters of positional records, through these.
-/// </summary>
+// Dapper reads `date`/`time` columns into DateOnly/TimeOnly members, and `bigint[]` (which a
+// reader reports as System.Array) into long[] constructor parameters of positional records, through these.
 public static class TypeHandlers
 {
     public static void Register()

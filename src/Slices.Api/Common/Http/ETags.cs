@@ -3,25 +3,21 @@ using System.Globalization;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>
-/// Optimistic concurrency on PostgreSQL's row version (<c>xmin</c>): a GET answers <c>ETag: "&lt;xmin&gt;"</c>,
-/// and a write carrying <c>If-Match</c> only touches the row while its <c>xmin</c> is still that value,
-/// so the check and the change are one statement. SQL reads it as <c>xmin::text::bigint AS version</c> and
-/// guards writes with <see cref="Guard"/>.
-/// </summary>
+// Optimistic concurrency on PostgreSQL's row version (`xmin`): a GET answers `ETag: "<xmin>"`,
+// and a write carrying `If-Match` only touches the row while its `xmin` is still that value,
+// so the check and the change are one statement. SQL reads it as `xmin::text::bigint AS version` and
+// guards writes with Guard.
 public static class ETags
 {
-    /// <summary>The SQL condition for a write: <c>@IfMatch</c> null (no header, or <c>*</c>) matches any version.</summary>
+    // The SQL condition for a write: `@IfMatch` null (no header, or `*`) matches any version.
     public const string Guard = "(@IfMatch::bigint IS NULL OR xmin::text::bigint = @IfMatch)";
 
     public static string Format(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 
     public static void Set(HttpContext http, long version) => http.Response.Headers.ETag = Format(version);
 
-    /// <summary>
-    /// The version an <c>If-Match</c> header asks for: null when absent or <c>*</c>; -1 (matches nothing) when it
-    /// is not one of ours, which then fails with 412 as RFC 9110 requires.
-    /// </summary>
+    // The version an `If-Match` header asks for: null when absent or `*`; -1 (matches nothing) when it
+    // is not one of ours, which then fails with 412 as RFC 9110 requires.
     public static long? IfMatch(HttpContext http)
     {
         var header = http.Request.Headers.IfMatch.ToString().Trim();
@@ -42,7 +38,7 @@ public static class ETags
             : -1;
     }
 
-    /// <summary>True when the request's <c>If-None-Match</c> names the current version: answer 304.</summary>
+    // True when the request's `If-None-Match` names the current version: answer 304.
     public static bool NotModified(HttpContext http, long version)
     {
         var header = http.Request.Headers.IfNoneMatch.ToString();
@@ -50,12 +46,12 @@ public static class ETags
     }
 }
 
-/// <summary>A resource read together with its row version, for the ETag.</summary>
+// A resource read together with its row version, for the ETag.
 public sealed record Versioned<T>(T Value, long Version);
 
 public static class VersionedResults
 {
-    /// <summary>200 with the resource and its <c>ETag</c> (or 304 when <c>If-None-Match</c> already has it).</summary>
+    // 200 with the resource and its `ETag` (or 304 when `If-None-Match` already has it).
     public static Results<Ok<T>, StatusCodeHttpResult, ProblemHttpResult> ToHttp<T>(this Result<Versioned<T>> result, HttpContext http)
     {
         if (!result.IsSuccess)

@@ -2,7 +2,7 @@ namespace Slices.Api.Common.Http;
 
 public static class EndpointConventions
 {
-    /// <summary>The problems every write on a single resource can answer: invalid, unauthenticated, forbidden, absent, conflicting, stale.</summary>
+    // The problems every write on a single resource can answer: invalid, unauthenticated, forbidden, absent, conflicting, stale.
     public static RouteHandlerBuilder WithProblems(this RouteHandlerBuilder builder) => builder
         .ProducesProblem(StatusCodes.Status400BadRequest)
         .ProducesProblem(StatusCodes.Status401Unauthorized)

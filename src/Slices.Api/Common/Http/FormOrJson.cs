@@ -5,10 +5,8 @@ using Microsoft.Extensions.Options;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>
-/// Bodies that browsers and old clients post as forms and newer clients as JSON (log in, cancel link):
-/// either becomes the same record. Anything else is 415.
-/// </summary>
+// Bodies that browsers and old clients post as forms and newer clients as JSON (log in, cancel link):
+// either becomes the same record. Anything else is 415.
 public static class FormOrJson
 {
     public static readonly string[] ContentTypes = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];

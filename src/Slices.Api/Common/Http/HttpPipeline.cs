@@ -8,7 +8,7 @@ public static class HttpPipeline
     public const string LoginPolicy = "login";
     public const string PublicWritePolicy = "public-write";
 
-    /// <summary><c>/api/stages/</c> is <c>/api/stages</c>: the contract accepts a trailing slash everywhere.</summary>
+    // `/api/stages/` is `/api/stages`: the contract accepts a trailing slash everywhere.
     public static IApplicationBuilder UseTrailingSlashTolerance(this IApplicationBuilder app) => app.Use((http, next) =>
     {
         var path = http.Request.Path.Value;
@@ -41,10 +41,8 @@ public static class HttpPipeline
         return next(http);
     });
 
-    /// <summary>
-    /// Per-client-address limits for the routes anyone can hammer (log in, public reservation requests).
-    /// Rejections are 429 problem+json with <c>Retry-After</c>, not the built-in 503.
-    /// </summary>
+    // Per-client-address limits for the routes anyone can hammer (log in, public reservation requests).
+    // Rejections are 429 problem+json with `Retry-After`, not the built-in 503.
     public static IServiceCollection AddSlicesRateLimits(this IServiceCollection services, IConfiguration config)
     {
         services.AddRateLimiter(o =>

@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>Marks a create route as accepting <c>Idempotency-Key</c>.</summary>
+// Marks a create route as accepting `Idempotency-Key`.
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
 public sealed class IdempotentAttribute : Attribute;
 
@@ -15,11 +15,9 @@ public static class IdempotencyExtensions
         where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new IdempotentAttribute());
 }
 
-/// <summary>
-/// Replays the first response to a repeated <c>Idempotency-Key</c> (same caller, same body, 24 h). The key is
-/// claimed by an insert before the handler runs, so of two concurrent requests only one executes; the other
-/// waits for the first one's response and replays it.
-/// </summary>
+// Replays the first response to a repeated `Idempotency-Key` (same caller, same body, 24 h). The key is
+// claimed by an insert before the handler runs, so of two concurrent requests only one executes; the other
+// waits for the first one's response and replays it.
 public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource db, TimeProvider clock)
 {
     private const int MaxKeyLength = 255;

@@ -6,7 +6,7 @@ namespace Slices.Api.Common.Http;
 
 public static class Json
 {
-    /// <summary>The contract's JSON: snake_case members, lower-case enum strings, null members written, instants in UTC.</summary>
+    // The contract's JSON: snake_case members, lower-case enum strings, null members written, instants in UTC.
     public static void Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -20,10 +20,8 @@ public static class Json
 
     public static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 
-    /// <summary>
-    /// Writes instants as <c>2026-05-01T18:30:00Z</c>; reads any ISO 8601 instant and normalises it to UTC,
-    /// the only offset Npgsql accepts for <c>timestamptz</c>.
-    /// </summary>
+    // Writes instants as `2026-05-01T18:30:00Z`; reads any ISO 8601 instant and normalises it to UTC,
+    // the only offset Npgsql accepts for `timestamptz`.
     private sealed class UtcInstantConverter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
@@ -33,7 +31,7 @@ public static class Json
             writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Times as <c>HH:MM:SS</c>; input also accepts <c>HH:MM</c>.</summary>
+    // Times as `HH:MM:SS`; input also accepts `HH:MM`.
     private sealed class TimeConverter : JsonConverter<TimeOnly>
     {
         private static readonly string[] Formats = ["HH:mm:ss", "HH:mm", "HH:mm:ss.FFFFFFF"];

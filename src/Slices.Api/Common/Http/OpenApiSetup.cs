@@ -7,7 +7,7 @@ public static class OpenApiSetup
 {
     private const string Scheme = "Bearer";
 
-    /// <summary>OpenAPI 3.1 with the bearer scheme declared once and required on every route that needs a token.</summary>
+    // OpenAPI 3.1 with the bearer scheme declared once and required on every route that needs a token.
     public static IServiceCollection AddSlicesOpenApi(this IServiceCollection services) => services.AddOpenApi(o =>
     {
         o.AddDocumentTransformer((document, _, _) =>

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>A list query: <c>limit</c> (default 50, 1–500) and <c>offset</c> (≥ 0).</summary>
+// A list query: `limit` (default 50, 1–500) and `offset` (≥ 0).
 public interface IPagedQuery
 {
     int? Limit { get; }
@@ -37,7 +37,7 @@ public static class Paging
         }
     }
 
-    /// <summary>The page as a JSON array, with <c>X-Total-Count</c> and RFC 8288 <c>Link</c> next/prev.</summary>
+    // The page as a JSON array, with `X-Total-Count` and RFC 8288 `Link` next/prev.
     public static Ok<IReadOnlyList<T>> Ok<T>(HttpContext http, IPagedQuery query, Page<T> page)
     {
         var limit = query.LimitOf();

@@ -3,12 +3,10 @@ using System.Text.Json.Nodes;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>
-/// PATCH as "PUT of the current resource with the sent members replaced": a slice loads its replace-request for
-/// the current state, merges the client's members over it here, and sends it through the same validated
-/// replace handler. Members the client may not write are refused by name; members the resource does not have
-/// are ignored, as for POST and PUT.
-/// </summary>
+// PATCH as "PUT of the current resource with the sent members replaced": a slice loads its replace-request for
+// the current state, merges the client's members over it here, and sends it through the same validated
+// replace handler. Members the client may not write are refused by name; members the resource does not have
+// are ignored, as for POST and PUT.
 public static class Patch
 {
     public static Result<T> Merge<T>(T current, JsonElement patch, JsonSerializerOptions options, params string[] readOnly)

@@ -8,11 +8,9 @@ namespace Slices.Api.Common.Http;
 
 public static class PatchRoute
 {
-    /// <summary>
-    /// A PATCH endpoint's whole work: load the resource with <paramref name="load"/>, merge the sent members over its
-    /// replace-request (<paramref name="toChanges"/>, refusing <paramref name="readOnly"/> members), and send the same
-    /// validated replace command PUT uses, guarded by the request's <c>If-Match</c>.
-    /// </summary>
+    // A PATCH endpoint's whole work: load the resource with load, merge the sent members over its
+    // replace-request (toChanges, refusing readOnly members), and send the same
+    // validated replace command PUT uses, guarded by the request's `If-Match`.
     public static async Task<Results<Ok<T>, StatusCodeHttpResult, ProblemHttpResult>> MergeAndReplaceAsync<T, TChanges>(
         this ISender mediator,
         HttpContext http,

@@ -63,7 +63,7 @@ public static partial class ProblemHandling
     [GeneratedRegex("""parameter "(?:[^"]* )?(?<name>[A-Za-z_][A-Za-z0-9_]*)" from""")]
     private static partial Regex BindFailure();
 
-    /// <summary>Turns every exception into problem+json; anything not recognised is a bug, logged, and told nothing internal.</summary>
+    // Turns every exception into problem+json; anything not recognised is a bug, logged, and told nothing internal.
     private sealed class ExceptionToProblem(ILogger<ExceptionToProblem> logger) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
@@ -120,7 +120,7 @@ public static partial class ProblemHandling
                 .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()));
     }
 
-    /// <summary>FluentValidation's "Items[0].CassetteId" as the client wrote it: "items[0].cassette_id".</summary>
+    // FluentValidation's "Items[0].CassetteId" as the client wrote it: "items[0].cassette_id".
     public static string FieldName(string propertyPath) =>
         string.Join('.', propertyPath.Split('.').Select(part =>
         {

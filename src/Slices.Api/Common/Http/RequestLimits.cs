@@ -7,7 +7,7 @@ public static class RequestLimits
     public const long MaxJsonBytes = 1024 * 1024;
     public const long MaxUploadBytes = 5 * 1024 * 1024;
 
-    /// <summary>JSON and form bodies are held to 1 MiB; only multipart uploads may reach 5 MiB. Over it: 413.</summary>
+    // JSON and form bodies are held to 1 MiB; only multipart uploads may reach 5 MiB. Over it: 413.
     public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         var multipart = http.Request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>An expected way for a request to fail: it becomes a problem+json answer with a stable <c>code</c>.</summary>
+// An expected way for a request to fail: it becomes a problem+json answer with a stable `code`.
 public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
     public static Failure NotFound(string what) => new(StatusCodes.Status404NotFound, "not_found", $"{what} was not found.");
@@ -31,13 +31,13 @@ public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDi
     }
 }
 
-/// <summary>Whether an answer succeeded, for code that does not know its value type (a transaction commits only on success).</summary>
+// Whether an answer succeeded, for code that does not know its value type (a transaction commits only on success).
 public interface IOutcome
 {
     bool IsSuccess { get; }
 }
 
-/// <summary>A handler's answer: a value, or a <see cref="Failure"/> the client can act on.</summary>
+// A handler's answer: a value, or a Failure the client can act on.
 public readonly struct Result<T> : IOutcome
 {
     private readonly T? value;

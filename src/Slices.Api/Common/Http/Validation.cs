@@ -3,10 +3,8 @@ using Mediator;
 
 namespace Slices.Api.Common.Http;
 
-/// <summary>
-/// The one place requests are validated: every message sent through the mediator (from an endpoint, a PATCH
-/// merge or the admin panel) passes its validators here once. A failure becomes a 400 <c>validation_failed</c>.
-/// </summary>
+// The one place requests are validated: every message sent through the mediator (from an endpoint, a PATCH
+// merge or the admin panel) passes its validators here once. A failure becomes a 400 `validation_failed`.
 public sealed class ValidationBehavior<TMessage, TResponse>(IEnumerable<IValidator<TMessage>> validators)
     : IPipelineBehavior<TMessage, TResponse>
     where TMessage : notnull, IMessage
@@ -38,7 +36,7 @@ public sealed class ValidationBehavior<TMessage, TResponse>(IEnumerable<IValidat
 
 public static class ValidatorRegistration
 {
-    /// <summary>Registers every validator in the assembly as <c>IValidator&lt;T&gt;</c>, the one registration the behavior reads.</summary>
+    // Registers every validator in the assembly as `IValidator<T>`, the one registration the behavior reads.
     public static IServiceCollection AddValidators(this IServiceCollection services)
     {
         var validators = typeof(ValidatorRegistration).Assembly.GetTypes()

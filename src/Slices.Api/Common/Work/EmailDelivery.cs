@@ -7,12 +7,10 @@ using Npgsql;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>
-/// Delivers one queued email: over SMTP (MailKit) when <c>Email:Smtp:Host</c> is set, otherwise as an <c>.eml</c>
-/// file in <c>Email:PickupDirectory</c>. A run after the message was recorded as sent does nothing; a crash
-/// between handing it over and recording it sends it again with the same <c>Message-ID</c>, by which mail
-/// clients fold duplicates (a pickup file is simply rewritten under the same name).
-/// </summary>
+// Delivers one queued email: over SMTP (MailKit) when `Email:Smtp:Host` is set, otherwise as an `.eml`
+// file in `Email:PickupDirectory`. A run after the message was recorded as sent does nothing; a crash
+// between handing it over and recording it sends it again with the same `Message-ID`, by which mail
+// clients fold duplicates (a pickup file is simply rewritten under the same name).
 public sealed class EmailDelivery(NpgsqlDataSource db, IOptions<EmailOptions> options, TimeProvider clock) : IJobHandler
 {
     public const string JobKind = "email.send";

@@ -5,17 +5,15 @@ using System.Text.Unicode;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>HTML that is safe to send as is: built by <see cref="Html.Format"/>, or a constant marked with <see cref="Html.Raw"/>.</summary>
+// HTML that is safe to send as is: built by Format, or a constant marked with Raw.
 public sealed record TrustedHtml(string Value)
 {
     public override string ToString() => Value;
 }
 
-/// <summary>
-/// Email templates are interpolated strings: <c>Html.Format($"&lt;p&gt;Dear {name},&lt;/p&gt;")</c> HTML-encodes every
-/// value it inserts (names and comments are user input), except <see cref="TrustedHtml"/> fragments, which
-/// are inserted as they are so templates can be composed.
-/// </summary>
+// Email templates are interpolated strings: `Html.Format($"<p>Dear {name},</p>")` HTML-encodes every
+// value it inserts (names and comments are user input), except TrustedHtml fragments, which
+// are inserted as they are so templates can be composed.
 public static class Html
 {
     // Letters of every script stay readable; markup characters and quotes are always encoded.
@@ -23,12 +21,12 @@ public static class Html
 
     public static TrustedHtml Format(ref HtmlInterpolatedStringHandler html) => new(html.ToStringAndClear());
 
-    /// <summary>For markup the code itself wrote; never for anything that came from a request.</summary>
+    // For markup the code itself wrote; never for anything that came from a request.
     public static TrustedHtml Raw(string trusted) => new(trusted);
 
     public static string Encode(string? text) => text is null ? string.Empty : Encoder.Encode(text);
 
-    /// <summary>A minimal HTML document around <paramref name="body"/>, with <paramref name="title"/> encoded.</summary>
+    // A minimal HTML document around body, with title encoded.
     public static TrustedHtml Document(string title, TrustedHtml body) => Format($"""
         <!DOCTYPE html>
         <html><head><meta charset="utf-8"><title>{title}</title></head>

@@ -6,14 +6,12 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>
-/// Runs due jobs: <c>Work:Concurrency</c> loops claim one job at a time with <c>FOR UPDATE SKIP LOCKED</c>, so any
-/// number of instances share one queue without two of them holding a job at once. Idle loops sleep until the
-/// next job is due, a NOTIFY arrives, or <c>Work:PollInterval</c> passes. A claim is a lease renewed while the
-/// job runs; a job whose worker died is claimed again once its lease runs out. On shutdown the loops stop
-/// claiming at once and running jobs get until the host's shutdown timeout, after which they are cancelled and
-/// handed back to the queue.
-/// </summary>
+// Runs due jobs: `Work:Concurrency` loops claim one job at a time with `FOR UPDATE SKIP LOCKED`, so any
+// number of instances share one queue without two of them holding a job at once. Idle loops sleep until the
+// next job is due, a NOTIFY arrives, or `Work:PollInterval` passes. A claim is a lease renewed while the
+// job runs; a job whose worker died is claimed again once its lease runs out. On shutdown the loops stop
+// claiming at once and running jobs get until the host's shutdown timeout, after which they are cancelled and
+// handed back to the queue.
 public sealed class JobWorker(
     NpgsqlDataSource db, IServiceScopeFactory scopes, JobKinds kinds, TimeProvider clock, IOptions<WorkOptions> options, ILogger<JobWorker> logger)
     : BackgroundService
@@ -96,7 +94,7 @@ public sealed class JobWorker(
         base.Dispose();
     }
 
-    /// <summary>The pause before retry number <paramref name="attempt"/>+1: base × 2^(attempt−1), capped, plus <paramref name="jitter"/> × 50 %.</summary>
+    // The pause before retry number attempt+1: base × 2^(attempt−1), capped, plus jitter × 50 %.
     public static TimeSpan RetryDelay(int attempt, WorkOptions o, double jitter)
     {
         ArgumentNullException.ThrowIfNull(o);
@@ -121,7 +119,7 @@ public sealed class JobWorker(
 
     private void Wake() => Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
 
-    /// <summary>Wakes idle loops on NOTIFY; while the connection is lost the loops fall back to polling.</summary>
+    // Wakes idle loops on NOTIFY; while the connection is lost the loops fall back to polling.
     private Task ListenAsync(CancellationToken stopping) => PgListener.RunAsync(
         db,
         Jobs.Channel,
@@ -290,7 +288,7 @@ public sealed class JobWorker(
 
     private DateTime Now() => clock.GetUtcNow().UtcDateTime;
 
-    /// <summary>Writes an outcome only while the claim still holds the job: a worker that lost its lease changes nothing.</summary>
+    // Writes an outcome only while the claim still holds the job: a worker that lost its lease changes nothing.
     private async Task<bool> RecordAsync(string sql, object args)
     {
         await using var conn = await db.OpenConnectionAsync(CancellationToken.None);

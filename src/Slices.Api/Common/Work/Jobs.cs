@@ -7,21 +7,19 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>A job as admins and enqueuers read it back.</summary>
+// A job as admins and enqueuers read it back.
 public sealed record JobView(
     long Id, string Kind, string State, JsonElement Payload, DateTime RunAt, int Attempts, int MaxAttempts,
     string? LastError, DateTime? LockedUntil, DateTime CreatedAt, DateTime UpdatedAt, DateTime? FinishedAt);
 
-/// <summary>
-/// The durable job queue. Enqueue on the caller's connection and transaction: the job exists exactly when the
-/// caller's change commits, and the workers hear of it (NOTIFY is transactional too) only then.
-/// </summary>
+// The durable job queue. Enqueue on the caller's connection and transaction: the job exists exactly when the
+// caller's change commits, and the workers hear of it (NOTIFY is transactional too) only then.
 public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobKinds kinds)
 {
-    /// <summary>The LISTEN/NOTIFY channel that wakes idle workers.</summary>
+    // The LISTEN/NOTIFY channel that wakes idle workers.
     public const string Channel = "slices_jobs";
 
-    /// <summary>Columns for <see cref="Row"/>, in its constructor's order.</summary>
+    // Columns for Row, in its constructor's order.
     public const string Columns = """
         j.id, j.kind, j.state, j.payload::text AS payload, j.run_at, j.attempts, j.max_attempts, j.last_error,
         j.locked_until, j.created_at, j.updated_at, j.finished_at
@@ -29,10 +27,10 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
 
     private const string Notify = $"SELECT pg_notify('{Channel}', '')";
 
-    /// <summary>Payloads are written and read as the API writes JSON: snake_case members.</summary>
+    // Payloads are written and read as the API writes JSON: snake_case members.
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
 
-    /// <summary>Adds a job of <paramref name="kind"/> due at <paramref name="runAt"/> (null: now) with the default attempts.</summary>
+    // Adds a job of kind due at runAt (null: now) with the default attempts.
     public Task<long> EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string kind, object payload, DateTimeOffset? runAt, CancellationToken ct) =>
         EnqueueAsync(conn, tx, kind, payload, runAt, options.Value.MaxAttempts, ct);
 
@@ -64,7 +62,7 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
         }, tx, cancellationToken: ct));
     }
 
-    /// <summary>Puts a failed job back in the queue, due now, with a fresh set of attempts; false when it is not failed.</summary>
+    // Puts a failed job back in the queue, due now, with a fresh set of attempts; false when it is not failed.
     public async Task<bool> RetryAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long id, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(conn);
@@ -98,7 +96,7 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
         return o;
     }
 
-    /// <summary>A <c>jobs</c> row as selected by <see cref="Columns"/>.</summary>
+    // A `jobs` row as selected by Columns.
     public sealed record Row(
         long Id, string Kind, string State, string Payload, DateTime RunAt, int Attempts, int MaxAttempts,
         string? LastError, DateTime? LockedUntil, DateTime CreatedAt, DateTime UpdatedAt, DateTime? FinishedAt)
@@ -111,10 +109,8 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
     }
 }
 
-/// <summary>
-/// The job kinds this instance can run, read once from the registered <see cref="IJobHandler"/>s. Two handlers
-/// claiming one kind is a programming error and stops the start-up.
-/// </summary>
+// The job kinds this instance can run, read once from the registered IJobHandlers. Two handlers
+// claiming one kind is a programming error and stops the start-up.
 public sealed class JobKinds(IServiceScopeFactory scopes)
 {
     private readonly Lazy<FrozenSet<string>> kinds = new(() =>

@@ -8,16 +8,14 @@ using Npgsql;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>An email to send: a plain-text body always, an HTML one optionally (build it with <see cref="Html.Format"/>).</summary>
+// An email to send: a plain-text body always, an HTML one optionally (build it with Format).
 public sealed record EmailMessage(string To, string Subject, string TextBody, TrustedHtml? HtmlBody = null, string? ToName = null);
 
-/// <summary>
-/// Side effects written in the caller's transaction and delivered by a job after it commits: nothing is sent
-/// for a change that rolled back, and nothing is lost once it committed.
-/// </summary>
+// Side effects written in the caller's transaction and delivered by a job after it commits: nothing is sent
+// for a change that rolled back, and nothing is lost once it committed.
 public sealed class Outbox(Jobs jobs, IOptions<EmailOptions> email, TimeProvider clock)
 {
-    /// <summary>Queues <paramref name="message"/>; returns the <c>outbox_emails</c> id.</summary>
+    // Queues message; returns the `outbox_emails` id.
     public async Task<long> EmailAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, EmailMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(conn);
@@ -47,11 +45,9 @@ public sealed class Outbox(Jobs jobs, IOptions<EmailOptions> email, TimeProvider
         }, inTx, cancellationToken: ct)), ct);
     }
 
-    /// <summary>
-    /// Queues a signed <c>POST</c> of <paramref name="body"/> (serialised as snake_case JSON) to <paramref name="url"/>;
-    /// returns the <c>webhook_deliveries</c> id. The signature is computed now with <paramref name="secret"/>,
-    /// which is not stored.
-    /// </summary>
+    // Queues a signed `POST` of body (serialised as snake_case JSON) to url;
+    // returns the `webhook_deliveries` id. The signature is computed now with secret,
+    // which is not stored.
     public async Task<long> WebhookAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, string url, string eventType, object body, string secret, CancellationToken ct)
     {
@@ -82,7 +78,7 @@ public sealed class Outbox(Jobs jobs, IOptions<EmailOptions> email, TimeProvider
         }, inTx, cancellationToken: ct)), ct);
     }
 
-    /// <summary>The message row and its job commit together: in the caller's transaction, or in one of our own when given none.</summary>
+    // The message row and its job commit together: in the caller's transaction, or in one of our own when given none.
     private static async Task<long> InTransactionAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Func<NpgsqlTransaction, Task<long>> work, CancellationToken ct)
     {
         if (tx is not null)

@@ -5,11 +5,9 @@ using Npgsql;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>
-/// Delivers one queued webhook: <c>POST</c> of the stored body with <c>X-Signature</c>, <c>X-Delivery-Id</c> and
-/// <c>X-Event-Type</c>, 10 s timeout, no redirects. Every attempt is logged with its status code (or error) and
-/// the start of the response; anything but 2xx is a failure the job retries with backoff.
-/// </summary>
+// Delivers one queued webhook: `POST` of the stored body with `X-Signature`, `X-Delivery-Id` and
+// `X-Event-Type`, 10 s timeout, no redirects. Every attempt is logged with its status code (or error) and
+// the start of the response; anything but 2xx is a failure the job retries with backoff.
 public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory httpClients, TimeProvider clock) : IJobHandler
 {
     public const string JobKind = "webhook.deliver";

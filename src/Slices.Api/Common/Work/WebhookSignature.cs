@@ -3,9 +3,7 @@ using System.Text;
 
 namespace Slices.Api.Common.Work;
 
-/// <summary>
-/// <c>X-Signature: sha256=&lt;hex HMAC-SHA256 of the raw body&gt;</c>, for webhooks sent and callbacks received.
-/// </summary>
+// `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, for webhooks sent and callbacks received.
 public static class WebhookSignature
 {
     public const string Header = "X-Signature";
@@ -17,7 +15,7 @@ public static class WebhookSignature
         return Prefix + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
     }
 
-    /// <summary>True when <paramref name="header"/> is the signature of <paramref name="body"/>; compared in constant time.</summary>
+    // True when header is the signature of body; compared in constant time.
     public static bool Verify(string secret, ReadOnlySpan<byte> body, string? header)
     {
         if (string.IsNullOrEmpty(secret) || header is null || !header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))

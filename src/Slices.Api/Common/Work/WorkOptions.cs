@@ -1,23 +1,23 @@
 namespace Slices.Api.Common.Work;
 
-/// <summary>The <c>Work:*</c> settings.</summary>
+// The `Work:*` settings.
 public sealed class WorkOptions
 {
-    /// <summary>Jobs one instance runs at a time; 0 turns the workers off (the instance still enqueues).</summary>
+    // Jobs one instance runs at a time; 0 turns the workers off (the instance still enqueues).
     public int Concurrency { get; set; } = 2;
 
-    /// <summary>How often an idle worker looks for due jobs when no notification arrives (NOTIFY is the fast path).</summary>
+    // How often an idle worker looks for due jobs when no notification arrives (NOTIFY is the fast path).
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The delay before the first retry; each further retry doubles it, plus up to 50 % jitter.</summary>
+    // The delay before the first retry; each further retry doubles it, plus up to 50 % jitter.
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Attempts a job gets unless its enqueuer says otherwise.</summary>
+    // Attempts a job gets unless its enqueuer says otherwise.
     public int MaxAttempts { get; set; } = 10;
 
-    /// <summary>How long a claim holds a job without renewal; a worker renews it every third of this while the job runs.</summary>
+    // How long a claim holds a job without renewal; a worker renews it every third of this while the job runs.
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
 
     public IEnumerable<string> Problems()
@@ -44,12 +44,12 @@ public sealed class WorkOptions
     }
 }
 
-/// <summary>The <c>Email:*</c> settings.</summary>
+// The `Email:*` settings.
 public sealed class EmailOptions
 {
     public string From { get; set; } = "Slices <no-reply@localhost>";
 
-    /// <summary>Where messages are written as <c>.eml</c> files while no SMTP host is configured; default <c>&lt;Data:Root&gt;/mail</c>.</summary>
+    // Where messages are written as `.eml` files while no SMTP host is configured; default `<Data:Root>/mail`.
     public string? PickupDirectory { get; set; }
 
     public SmtpOptions Smtp { get; set; } = new();
@@ -65,6 +65,6 @@ public sealed class SmtpOptions
 
     public string? Password { get; set; }
 
-    /// <summary>TLS on connect for port 465, STARTTLS otherwise; false sends in the clear (a local relay or test sink).</summary>
+    // TLS on connect for port 465, STARTTLS otherwise; false sends in the clear (a local relay or test sink).
     public bool UseTls { get; set; } = true;
 }

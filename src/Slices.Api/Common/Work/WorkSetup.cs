@@ -5,10 +5,8 @@ namespace Slices.Api.Common.Work;
 
 public static class WorkSetup
 {
-    /// <summary>
-    /// The job queue and its workers, the email and webhook outboxes, and every <see cref="IJobHandler"/> in this
-    /// assembly (a feature adds a handler class in its own slice file and nothing else).
-    /// </summary>
+    // The job queue and its workers, the email and webhook outboxes, and every IJobHandler in this
+    // assembly (a feature adds a handler class in its own slice file and nothing else).
     public static IServiceCollection AddWork(this IServiceCollection services, IConfiguration config)
     {
         services.AddOptions<WorkOptions>().Bind(config.GetSection("Work"))

@@ -4,11 +4,9 @@ using Slices.Api.Features.Admin.Shell;
 
 namespace Slices.Api.Features.Admin;
 
-/// <summary>
-/// The admin panel at <c>/admin</c>: Razor components rendered on the server (static SSR, no script), signed in through
-/// <see cref="AdminCookie"/>, every form carrying an antiforgery token. Pages live in <c>Pages/</c> and send the same
-/// mediator messages as the API's slices; <see cref="AdminSections"/> lists them for the navigation.
-/// </summary>
+// The admin panel at `/admin`: Razor components rendered on the server (static SSR, no script), signed in through
+// AdminCookie, every form carrying an antiforgery token. Pages live in `Pages/` and send the same
+// mediator messages as the API's slices; AdminSections lists them for the navigation.
 public static class AdminPanel
 {
     public static IServiceCollection AddAdminPanel(this IServiceCollection services)
@@ -40,7 +38,7 @@ public static class AdminPanel
         return app;
     }
 
-    /// <summary>The panel's one stylesheet, embedded in the assembly (no static-files pipeline, no build step).</summary>
+    // The panel's one stylesheet, embedded in the assembly (no static-files pipeline, no build step).
     public static class StyleSheet
     {
         public const string Route = "/admin/admin.css";

@@ -8,10 +8,8 @@ using Slices.Api.Features.Users;
 
 namespace Slices.Api.Features.Admin;
 
-/// <summary>
-/// The panel's sign-in: the same password check as the API's log-in (<see cref="Credentials"/>, with its lockout), then
-/// a session row for the cookie to carry. Only admins get one; anyone else is refused before a session exists.
-/// </summary>
+// The panel's sign-in: the same password check as the API's log-in (Credentials, with its lockout), then
+// a session row for the cookie to carry. Only admins get one; anyone else is refused before a session exists.
 public static class AdminSignIn
 {
     public sealed record AdminSignInCommand(string Account, string Password) : ICommand<Result<AdminSession>>;

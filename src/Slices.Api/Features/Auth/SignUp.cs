@@ -11,7 +11,7 @@ using Slices.Api.Features.Users;
 
 namespace Slices.Api.Features.Auth;
 
-/// <summary>The answer to sign-up, log-in and refresh: the user and a fresh token pair.</summary>
+// The answer to sign-up, log-in and refresh: the user and a fresh token pair.
 public sealed record AuthResponse(UserProfile User, string AccessToken, string RefreshToken, string TokenType, int ExpiresIn)
 {
     public static AuthResponse From(UserProfile user, TokenPair tokens) =>

@@ -9,10 +9,10 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Cassettes;
 
-/// <summary>A cassette as every catalogue route shows it.</summary>
+// A cassette as every catalogue route shows it.
 public sealed record Cassette(long Id, string Title, string Director, DateOnly Released, int Quantity);
 
-/// <summary>What create, replace and PATCH all validate: the writable members of a cassette.</summary>
+// What create, replace and PATCH all validate: the writable members of a cassette.
 public interface ICassetteFields
 {
     string? Title { get; }
@@ -24,7 +24,7 @@ public interface ICassetteFields
     int? Quantity { get; }
 }
 
-/// <summary>The rules for <see cref="ICassetteFields"/>, included by the create and replace validators.</summary>
+// The rules for ICassetteFields, included by the create and replace validators.
 public sealed class CassetteFieldsValidator : AbstractValidator<ICassetteFields>
 {
     public const int MaxText = 255;
@@ -45,7 +45,7 @@ public sealed class CassetteFieldsValidator : AbstractValidator<ICassetteFields>
 
 public static class Cassettes
 {
-    /// <summary>Selects <see cref="Cassette"/> columns plus <c>version</c> (the row's xmin, for the ETag).</summary>
+    // Selects Cassette columns plus `version` (the row's xmin, for the ETag).
     public const string Select = "SELECT c.id, c.title, c.director, c.released, c.quantity, c.xmin::text::bigint AS version FROM cassettes c";
 
     public static async Task<(Cassette Cassette, long Version)?> FindAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null)

@@ -11,7 +11,7 @@ namespace Slices.Api.Features.Cassettes;
 
 public static class CreateCassette
 {
-    /// <summary><paramref name="Quantity"/> defaults to 0: a cassette may be listed before it is in stock.</summary>
+    // Quantity defaults to 0: a cassette may be listed before it is in stock.
     public sealed record CreateCassetteRequest(string? Title, string? Director, DateOnly? Released, int? Quantity) : ICommand<Cassette>, ICassetteFields;
 
     public sealed class Endpoint : ICarterModule

@@ -8,7 +8,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Cassettes;
 
-/// <summary>Removes a cassette from the catalogue. Orders that bought it keep their lines (id and title as sold).</summary>
+// Removes a cassette from the catalogue. Orders that bought it keep their lines (id and title as sold).
 public static class DeleteCassette
 {
     public sealed record DeleteCassetteCommand(long Id, long? IfMatch) : ICommand<Result<bool>>;

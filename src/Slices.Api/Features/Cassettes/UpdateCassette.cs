@@ -13,12 +13,12 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Cassettes;
 
-/// <summary>PUT replaces a cassette; PATCH merges the members sent over the current one and replaces it the same way.</summary>
+// PUT replaces a cassette; PATCH merges the members sent over the current one and replaces it the same way.
 public static class UpdateCassette
 {
     private static readonly string[] ReadOnly = ["id"];
 
-    /// <summary>The body of PUT. An absent <c>quantity</c> is 0, as on create.</summary>
+    // The body of PUT. An absent `quantity` is 0, as on create.
     public sealed record CassetteChanges(string? Title, string? Director, DateOnly? Released, int? Quantity)
     {
         public static CassetteChanges From(Cassette c) => new(c.Title, c.Director, c.Released, c.Quantity);

@@ -4,7 +4,7 @@ using System.Threading.Channels;
 
 namespace Slices.Api.Features.Chat;
 
-/// <summary>One open socket: its user and session, the rooms it joined, and a bounded queue of frames to send.</summary>
+// One open socket: its user and session, the rooms it joined, and a bounded queue of frames to send.
 public sealed class ChatConnection(long userId, Guid sessionId, int queueCapacity)
 {
     private readonly Channel<ReadOnlyMemory<byte>> outgoing = Channel.CreateBounded<ReadOnlyMemory<byte>>(
@@ -18,12 +18,12 @@ public sealed class ChatConnection(long userId, Guid sessionId, int queueCapacit
 
     public ChannelReader<ReadOnlyMemory<byte>> Outgoing => outgoing.Reader;
 
-    /// <summary>Set when the server ends the connection; the reason becomes the close frame.</summary>
+    // Set when the server ends the connection; the reason becomes the close frame.
     public (WebSocketCloseStatus Status, string Reason)? Closing { get; private set; }
 
     public CancellationTokenSource Stop { get; } = new();
 
-    /// <summary>Queues a frame; a client too slow to keep up is dropped rather than slowing everyone else.</summary>
+    // Queues a frame; a client too slow to keep up is dropped rather than slowing everyone else.
     public void Send(ReadOnlyMemory<byte> frame)
     {
         if (!outgoing.Writer.TryWrite(frame))
@@ -39,7 +39,7 @@ public sealed class ChatConnection(long userId, Guid sessionId, int queueCapacit
     }
 }
 
-/// <summary>The sockets open on this instance. Every instance has its own; PostgreSQL NOTIFY reaches them all.</summary>
+// The sockets open on this instance. Every instance has its own; PostgreSQL NOTIFY reaches them all.
 public sealed class ChatConnections
 {
     private readonly ConcurrentDictionary<ChatConnection, bool> open = new();

@@ -9,10 +9,8 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Chat;
 
-/// <summary>
-/// Listens on PostgreSQL for stored messages and revoked sessions and delivers to this instance's sockets.
-/// Notifications carry only ids; the row is read back, so every instance sends the same stored message.
-/// </summary>
+// Listens on PostgreSQL for stored messages and revoked sessions and delivers to this instance's sockets.
+// Notifications carry only ids; the row is read back, so every instance sends the same stored message.
 public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections, IOptions<JsonOptions> json, ILogger<ChatFanout> logger) : BackgroundService
 {
     private readonly Channel<NpgsqlNotificationEventArgs> received = Channel.CreateUnbounded<NpgsqlNotificationEventArgs>(new() { SingleReader = true });

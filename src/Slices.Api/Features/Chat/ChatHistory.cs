@@ -11,10 +11,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Chat;
 
-/// <summary>
-/// History of a room or of a direct conversation, newest first, paged by <c>?before=&lt;id&gt;&amp;limit=</c>
-/// (the <c>Link: rel="next"</c> header carries the next cursor). Only for those who may use the room, or the two ends.
-/// </summary>
+// History of a room or of a direct conversation, newest first, paged by `?before=<id>&limit=`
+// (the `Link: rel="next"` header carries the next cursor). Only for those who may use the room, or the two ends.
 public static class ChatHistory
 {
     public sealed record ChatHistoryQuery(long CallerId, string? Room, long? WithUser, long? Before, int? Limit) : IQuery<Result<Page<ChatMessage>>>;

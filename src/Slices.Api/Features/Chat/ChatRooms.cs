@@ -5,12 +5,12 @@ using Npgsql;
 
 namespace Slices.Api.Features.Chat;
 
-/// <summary>A message as clients see it, over the socket and in history. <c>room</c> or <c>to</c> is set, the other is null.</summary>
+// A message as clients see it, over the socket and in history. `room` or `to` is set, the other is null.
 public sealed record ChatMessage(string Type, long Id, string? Room, long? To, ChatSender From, string Text, DateTime SentAt);
 
 public sealed record ChatSender(long Id, string? Username);
 
-/// <summary>What the chat slices share: room names, who may use a room, and reading stored messages.</summary>
+// What the chat slices share: room names, who may use a room, and reading stored messages.
 public static partial class ChatRooms
 {
     public const int MaxText = 4000;
@@ -19,7 +19,7 @@ public static partial class ChatRooms
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
     public static partial Regex RoomName();
 
-    /// <summary><c>org-&lt;id&gt;</c> rooms are for that organization's members; every other valid name is open to all.</summary>
+    // `org-<id>` rooms are for that organization's members; every other valid name is open to all.
     public static async Task<bool> MayUseAsync(NpgsqlConnection conn, string room, long userId, CancellationToken ct)
     {
         if (!room.StartsWith(OrgPrefix, StringComparison.Ordinal))
@@ -33,7 +33,7 @@ public static partial class ChatRooms
                 new { organization, userId }, cancellationToken: ct));
     }
 
-    /// <summary>Selects messages; append a WHERE on <c>m</c>.</summary>
+    // Selects messages; append a WHERE on `m`.
     public const string Select = """
         SELECT m.id, m.room, m.recipient_id, m.sender_id, u.username::text AS sender_username, m.text, m.sent_at
         FROM chat_messages m JOIN users u ON u.id = m.sender_id

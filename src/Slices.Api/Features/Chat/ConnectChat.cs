@@ -13,10 +13,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Chat;
 
-/// <summary>
-/// <c>GET /ws/chat</c>: a WebSocket for a signed-in user. Client frames: join, leave, message (to a room), direct
-/// (to a user). Bad frames get an error frame and the socket stays open; a flooding client is warned, then closed.
-/// </summary>
+// `GET /ws/chat`: a WebSocket for a signed-in user. Client frames: join, leave, message (to a room), direct
+// (to a user). Bad frames get an error frame and the socket stays open; a flooding client is warned, then closed.
 public static class ConnectChat
 {
     public sealed record ClientFrame(string? Type, string? Room, string? Text, long? To);
@@ -121,7 +119,7 @@ public static class ConnectChat
             }
         }
 
-        /// <summary>Counts frames per second: past the limit a client is warned, past twice the limit it is closed.</summary>
+        // Counts frames per second: past the limit a client is warned, past twice the limit it is closed.
         private bool Flooding()
         {
             var now = clock.GetTimestamp();

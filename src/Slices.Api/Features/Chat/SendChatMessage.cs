@@ -7,10 +7,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Chat;
 
-/// <summary>
-/// Stores a room or direct message and announces its id on <c>chat_messages</c> in the same transaction, so a
-/// message is delivered (by <see cref="ChatFanout"/>, on every instance) only once it is stored.
-/// </summary>
+// Stores a room or direct message and announces its id on `chat_messages` in the same transaction, so a
+// message is delivered (by ChatFanout, on every instance) only once it is stored.
 public static class SendChatMessage
 {
     public sealed record SendChatMessageCommand(long SenderId, string? Room, long? To, string? Text) : ICommand<Result<long>>;

@@ -12,7 +12,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>Adds a user to an organization (admin or a member); answers the organization with its new member list.</summary>
+// Adds a user to an organization (admin or a member); answers the organization with its new member list.
 public static class AddOrganizationMember
 {
     public sealed record AddOrganizationMemberRequest(long User) : ICommand<Result<Versioned<OrganizationView>>>

@@ -16,11 +16,9 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>
-/// <c>POST /api/events</c>: the event is validated at once, then saved by a durable job after
-/// <c>Events:CreationDelay</c> (default 60 s) — the seed system's odd but firm rule — without holding the request.
-/// The job row is committed before <c>202</c> is sent, so a restart in between loses nothing.
-/// </summary>
+// `POST /api/events`: the event is validated at once, then saved by a durable job after
+// `Events:CreationDelay` (default 60 s) — the seed system's odd but firm rule — without holding the request.
+// The job row is committed before `202` is sent, so a restart in between loses nothing.
 public static class CreateEvent
 {
     public const string JobKind = "events.create";
@@ -30,12 +28,12 @@ public static class CreateEvent
         [JsonIgnore]
         public long CreatedBy { get; init; }
 
-        /// <summary>The image of a multipart request, checked by its bytes and stored before the job is queued.</summary>
+        // The image of a multipart request, checked by its bytes and stored before the job is queued.
         [JsonIgnore]
         public IFormFile? Image { get; init; }
     }
 
-    /// <summary>What the job carries: everything needed to insert the event, decided when the request was accepted.</summary>
+    // What the job carries: everything needed to insert the event, decided when the request was accepted.
     public sealed record CreateEventPayload(string Title, string? Description, DateOnly? Date, string? Image, long CreatedBy, long[] Organizations);
 
     public sealed class Endpoint : ICarterModule
@@ -127,7 +125,7 @@ public static class CreateEvent
         }
     }
 
-    /// <summary>Inserts the event when its time comes. A repeated run finds the event it made and does nothing.</summary>
+    // Inserts the event when its time comes. A repeated run finds the event it made and does nothing.
     public sealed class Job(NpgsqlDataSource db, IConfiguration config, IHostEnvironment env) : IJobHandler
     {
         private const string Insert = """

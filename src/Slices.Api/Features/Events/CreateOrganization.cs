@@ -12,7 +12,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>Any signed-in user may create an organization; a creator who is not an admin becomes a member, or could not manage it.</summary>
+// Any signed-in user may create an organization; a creator who is not an admin becomes a member, or could not manage it.
 public static class CreateOrganization
 {
     public sealed record CreateOrganizationRequest(string Title, string? Description, string? Address, string? Postcode, long[]? Users)

@@ -9,7 +9,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>Deletes an event (admin); its image file goes once the row is gone.</summary>
+// Deletes an event (admin); its image file goes once the row is gone.
 public static class DeleteEvent
 {
     public sealed record DeleteEventCommand(long Id, long? IfMatch) : ICommand<Result<bool>>;

@@ -10,7 +10,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>Deletes an organization (admin or a member); the events it organized stay, without it.</summary>
+// Deletes an organization (admin or a member); the events it organized stay, without it.
 public static class DeleteOrganization
 {
     public sealed record DeleteOrganizationCommand(long Id, Caller Caller, long? IfMatch) : ICommand<Result<bool>>;

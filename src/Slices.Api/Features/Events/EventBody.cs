@@ -5,12 +5,10 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>
-/// An event body as JSON, however it came: <c>application/json</c> as is, or a form (<c>multipart/form-data</c>,
-/// <c>application/x-www-form-urlencoded</c>) as the JSON object of its fields plus its <c>image</c> file.
-/// Form fields: <c>organizations</c> repeated or comma-separated ids, <c>date</c> as YYYY-MM-DD (empty: null),
-/// <c>description</c> empty: null. Any other content type is 415.
-/// </summary>
+// An event body as JSON, however it came: `application/json` as is, or a form (`multipart/form-data`,
+// `application/x-www-form-urlencoded`) as the JSON object of its fields plus its `image` file.
+// Form fields: `organizations` repeated or comma-separated ids, `date` as YYYY-MM-DD (empty: null),
+// `description` empty: null. Any other content type is 415.
 public static class EventBody
 {
     public static async Task<(Result<JsonElement> Fields, IFormFile? Image)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)

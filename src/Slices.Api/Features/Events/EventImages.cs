@@ -9,10 +9,8 @@ public enum ImageKind
     Webp,
 }
 
-/// <summary>
-/// Event images: JPEG, PNG or WebP recognised by their first bytes (never by name or declared content type), at most
-/// 5 MiB, stored under the media root as <c>events/&lt;guid&gt;.&lt;ext&gt;</c>. Anything else is 400 <c>unsupported_image</c>.
-/// </summary>
+// Event images: JPEG, PNG or WebP recognised by their first bytes (never by name or declared content type), at most
+// 5 MiB, stored under the media root as `events/<guid>.<ext>`. Anything else is 400 `unsupported_image`.
 public static class EventImages
 {
     public const long MaxBytes = RequestLimits.MaxUploadBytes;
@@ -23,7 +21,7 @@ public static class EventImages
     public static Failure Unsupported { get; } =
         Failure.BadRequest("unsupported_image", $"image must be a JPEG, PNG or WebP file of at most {MaxBytes / (1024 * 1024)} MiB.");
 
-    /// <summary>The image format the leading bytes announce, or null.</summary>
+    // The image format the leading bytes announce, or null.
     public static ImageKind? Detect(ReadOnlySpan<byte> header) => header switch
     {
         [0xFF, 0xD8, 0xFF, ..] => ImageKind.Jpeg,
@@ -32,7 +30,7 @@ public static class EventImages
         _ => null,
     };
 
-    /// <summary>Checks a whole image held in memory: a known format and at most <see cref="MaxBytes"/>.</summary>
+    // Checks a whole image held in memory: a known format and at most MaxBytes.
     public static Result<ImageKind> Check(ReadOnlySpan<byte> content) =>
         content.Length <= MaxBytes && Detect(content) is { } kind ? kind : Unsupported;
 
@@ -43,11 +41,9 @@ public static class EventImages
         _ => "webp",
     };
 
-    /// <summary>
-    /// Checks and stores an image read from <paramref name="content"/>, returning its path relative to
-    /// <paramref name="mediaRoot"/> (what <c>events.image</c> holds). The file appears under its final name only once
-    /// complete, so a half-written file is never served; an unsupported or oversized one leaves nothing behind.
-    /// </summary>
+    // Checks and stores an image read from content, returning its path relative to
+    // mediaRoot (what `events.image` holds). The file appears under its final name only once
+    // complete, so a half-written file is never served; an unsupported or oversized one leaves nothing behind.
     public static async Task<Result<string>> SaveAsync(string mediaRoot, Stream content, CancellationToken ct)
     {
         var header = new byte[HeaderLength];
@@ -98,7 +94,7 @@ public static class EventImages
         }
     }
 
-    /// <summary>Removes a stored image; best effort (a file left behind is only disk space), never outside the root.</summary>
+    // Removes a stored image; best effort (a file left behind is only disk space), never outside the root.
     public static void Delete(string mediaRoot, string? relativePath)
     {
         if (string.IsNullOrEmpty(relativePath))

@@ -9,31 +9,29 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>An event in a list: its organizations as ids.</summary>
+// An event in a list: its organizations as ids.
 public sealed record EventItem(long Id, string Title, string? Description, DateOnly? Date, string? ImageUrl, long[] Organizations);
 
-/// <summary>One event with every organizing organization and each one's active members.</summary>
+// One event with every organizing organization and each one's active members.
 public sealed record EventDetail(long Id, string Title, string? Description, DateOnly? Date, string? ImageUrl, IReadOnlyList<EventOrganizer> Organizations);
 
 public sealed record EventOrganizer(long Id, string Title, string? Description, string? FullAddress, IReadOnlyList<EventOrganizerMember> Users);
 
 public sealed record EventOrganizerMember(long Id, string? Username, string? Email, string? PhoneNumber, string FirstName, string LastName);
 
-/// <summary>A new event as the creation route stores it; <c>Image</c> is a path from <see cref="EventImages.SaveAsync"/>.</summary>
+// A new event as the creation route stores it; `Image` is a path from SaveAsync.
 public sealed record NewEvent(string Title, string? Description, DateOnly? Date, string? Image, long CreatedBy, long[] Organizations);
 
-/// <summary>What the event slices share: limits, the detail read, organizer links, the version behind the ETag.</summary>
+// What the event slices share: limits, the detail read, organizer links, the version behind the ETag.
 public static class Events
 {
     public const int MaxTitle = 255;
     public const int MaxDescription = 10_000;
     public const int MaxOrganizations = 100;
 
-    /// <summary>
-    /// The version of an event's detail (its ETag), over <c>e</c>: the event row and every organizer's row (whose
-    /// version covers its membership) and its active members' rows, so a renamed organization or a deactivated member
-    /// changes the ETag too. Non-negative, as ETags are written.
-    /// </summary>
+    // The version of an event's detail (its ETag), over `e`: the event row and every organizer's row (whose
+    // version covers its membership) and its active members' rows, so a renamed organization or a deactivated member
+    // changes the ETag too. Non-negative, as ETags are written.
     public const string Version = """
         (hashtextextended(e.xmin::text || '|' || coalesce((
             SELECT string_agg(o.id::text || ':' || o.xmin::text || ':' || coalesce((
@@ -44,7 +42,7 @@ public static class Events
             WHERE eo.event_id = e.id), ''), 0) & 9223372036854775807)
         """;
 
-    /// <summary>The If-Match condition for a write on <c>events e</c> (<c>@IfMatch</c> null matches any version).</summary>
+    // The If-Match condition for a write on `events e` (`@IfMatch` null matches any version).
     public const string Guard = $"(@IfMatch::bigint IS NULL OR {Version} = @IfMatch)";
 
     private const string Insert = """
@@ -75,7 +73,7 @@ public static class Events
         ORDER BY om.organization_id, u.id;
         """;
 
-    /// <summary>Inserts an event and its organizer links (unknown organizations: 400 unknown_organization); returns its id.</summary>
+    // Inserts an event and its organizer links (unknown organizations: 400 unknown_organization); returns its id.
     public static async Task<long> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewEvent e, CancellationToken ct)
     {
         var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -84,14 +82,12 @@ public static class Events
         return id;
     }
 
-    /// <summary>Makes <paramref name="organizations"/> the event's organizers, dropping the others.</summary>
+    // Makes organizations the event's organizers, dropping the others.
     public static Task SetOrganizersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, IEnumerable<long> organizations, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(SetOrganizers, new { Id = id, Organizations = organizations.Distinct().ToArray() }, tx, cancellationToken: ct));
 
-    /// <summary>
-    /// The detail in one round trip of three statements (event, organizers, their active members), never one query per
-    /// organization or member. Outside a transaction the three read one snapshot, so the version matches the content.
-    /// </summary>
+    // The detail in one round trip of three statements (event, organizers, their active members), never one query per
+    // organization or member. Outside a transaction the three read one snapshot, so the version matches the content.
     public static async Task<Versioned<EventDetail>?> FindAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null)
     {
         var own = tx is null ? await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct) : null;

@@ -10,7 +10,7 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>A delayed creation as its creator sees it: <c>pending</c>, <c>succeeded</c> with the event, or <c>failed</c> with why.</summary>
+// A delayed creation as its creator sees it: `pending`, `succeeded` with the event, or `failed` with why.
 public sealed record EventJobStatus(long JobId, string Status, DateTime RunAt, EventDetail? Event, string? Error);
 
 public static class GetEventJob

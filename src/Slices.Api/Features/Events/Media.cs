@@ -4,12 +4,10 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>
-/// <c>GET /media/{path}</c>: stored uploads under <c>Media:Root</c> (default <c>&lt;Data:Root&gt;/media</c>), public.
-/// Only image types are served (anything else under the root is 404, so a stray HTML file can never run as a page);
-/// no directory listing; paths that climb out of the root, dot-files and absent files are 404 problem+json (the
-/// status code pages answer for what the static files middleware passes on).
-/// </summary>
+// `GET /media/{path}`: stored uploads under `Media:Root` (default `<Data:Root>/media`), public.
+// Only image types are served (anything else under the root is 404, so a stray HTML file can never run as a page);
+// no directory listing; paths that climb out of the root, dot-files and absent files are 404 problem+json (the
+// status code pages answer for what the static files middleware passes on).
 public static class Media
 {
     public const string RequestPath = "/media";
@@ -22,11 +20,11 @@ public static class Media
         [".webp"] = "image/webp",
     };
 
-    /// <summary>The absolute media folder; a relative <c>Media:Root</c> is taken from the content root.</summary>
+    // The absolute media folder; a relative `Media:Root` is taken from the content root.
     public static string Root(IConfiguration config, IHostEnvironment env) =>
         Path.GetFullPath(config["Media:Root"] ?? Path.Combine(Database.DataRoot(config, env), "media"), env.ContentRootPath);
 
-    /// <summary>The public URL of a stored file, from its path relative to the media root.</summary>
+    // The public URL of a stored file, from its path relative to the media root.
     public static string? Url(string? relativePath) => relativePath is null ? null : $"{RequestPath}/{relativePath}";
 
     public static WebApplication UseMedia(this WebApplication app)

@@ -10,10 +10,10 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>An organization as every organization route shows it; <c>users</c> are all its members' ids.</summary>
+// An organization as every organization route shows it; `users` are all its members' ids.
 public sealed record OrganizationView(long Id, string Title, string? Description, string? Address, string? Postcode, string? FullAddress, long[] Users);
 
-/// <summary>The writable members of an organization, as create and replace take them.</summary>
+// The writable members of an organization, as create and replace take them.
 public interface IOrganizationFields
 {
     string Title { get; }
@@ -27,7 +27,7 @@ public interface IOrganizationFields
     long[]? Users { get; }
 }
 
-/// <summary>The rules create and replace share (included by their validators).</summary>
+// The rules create and replace share (included by their validators).
 public sealed class OrganizationFieldsValidator : AbstractValidator<IOrganizationFields>
 {
     public OrganizationFieldsValidator()
@@ -40,7 +40,7 @@ public sealed class OrganizationFieldsValidator : AbstractValidator<IOrganizatio
     }
 }
 
-/// <summary>What the organization slices share: reading one, the write rule (admin or a member), field limits.</summary>
+// What the organization slices share: reading one, the write rule (admin or a member), field limits.
 public static class Organizations
 {
     public const int MaxTitle = 255;
@@ -49,7 +49,7 @@ public static class Organizations
     public const int MaxPostcode = 20;
     public const int MaxUsers = 1_000;
 
-    /// <summary>Selects <see cref="OrganizationView"/> columns plus <c>version</c>; append a WHERE on <c>o</c>.</summary>
+    // Selects OrganizationView columns plus `version`; append a WHERE on `o`.
     private const string Select = """
         SELECT o.id, o.title, o.description, o.address, o.postcode,
                ARRAY(SELECT om.user_id FROM organization_members om WHERE om.organization_id = o.id ORDER BY om.user_id) AS users,
@@ -57,10 +57,8 @@ public static class Organizations
         FROM organizations o
         """;
 
-    /// <summary>
-    /// Membership lives in another table, so a membership change also rewrites the organization row: its
-    /// version (the ETag) then covers <c>users</c>, and concurrent membership changes queue on the row lock.
-    /// </summary>
+    // Membership lives in another table, so a membership change also rewrites the organization row: its
+    // version (the ETag) then covers `users`, and concurrent membership changes queue on the row lock.
     public const string Touch = $"UPDATE organizations SET title = title WHERE id = @Id AND {ETags.Guard}";
 
     private const string SetMembers = """
@@ -68,7 +66,7 @@ public static class Organizations
         INSERT INTO organization_members (organization_id, user_id) SELECT @Id, u FROM unnest(@Users) AS u ON CONFLICT DO NOTHING;
         """;
 
-    /// <summary><c>"&lt;postcode&gt;, &lt;address&gt;"</c> of whichever parts are there; null when neither is.</summary>
+    // `"<postcode>, <address>"` of whichever parts are there; null when neither is.
     public static string? FullAddress(string? postcode, string? address)
     {
         var parts = new[] { postcode, address }.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p!.Trim()).ToArray();
@@ -87,11 +85,9 @@ public static class Organizations
         return rows.Select(r => r.ToView()).ToList();
     }
 
-    /// <summary>
-    /// Admin or a member may change an organization (404 when it does not exist, 403 otherwise: every signed-in user
-    /// can see organizations, so 403 reveals nothing). The row is locked first, so a membership change running
-    /// concurrently has committed before membership is read.
-    /// </summary>
+    // Admin or a member may change an organization (404 when it does not exist, 403 otherwise: every signed-in user
+    // can see organizations, so 403 reveals nothing). The row is locked first, so a membership change running
+    // concurrently has committed before membership is read.
     public static async Task<Failure?> AuthorizeWriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, Caller caller, CancellationToken ct)
     {
         var exists = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
@@ -107,7 +103,7 @@ public static class Organizations
         return member ? null : Failure.Forbidden("Only an admin or a member of the organization may change it.");
     }
 
-    /// <summary>Makes <paramref name="users"/> the organization's members (unknown ids: 400 unknown_user, by the foreign key).</summary>
+    // Makes users the organization's members (unknown ids: 400 unknown_user, by the foreign key).
     public static Task SetMembersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, IEnumerable<long> users, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(SetMembers, new { Id = id, Users = users.Distinct().ToArray() }, tx, cancellationToken: ct));
 

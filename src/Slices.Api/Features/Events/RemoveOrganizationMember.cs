@@ -10,7 +10,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>Removes a user from an organization (admin or a member; members may leave, or remove each other).</summary>
+// Removes a user from an organization (admin or a member; members may leave, or remove each other).
 public static class RemoveOrganizationMember
 {
     public sealed record RemoveOrganizationMemberCommand(long Id, long User, Caller Caller, long? IfMatch) : ICommand<Result<bool>>;

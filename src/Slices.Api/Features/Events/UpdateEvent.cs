@@ -14,11 +14,9 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>
-/// PUT and PATCH of an event (admin): title, description, date, organizations. JSON, or <c>multipart/form-data</c>
-/// with the same fields (<c>organizations</c> repeated or comma-separated) and an optional <c>image</c> file that
-/// replaces the current image.
-/// </summary>
+// PUT and PATCH of an event (admin): title, description, date, organizations. JSON, or `multipart/form-data`
+// with the same fields (`organizations` repeated or comma-separated) and an optional `image` file that
+// replaces the current image.
 public static class UpdateEvent
 {
     private static readonly string[] ReadOnly = ["id", "image_url"];
@@ -32,7 +30,7 @@ public static class UpdateEvent
         [JsonIgnore]
         public long? IfMatch { get; init; }
 
-        /// <summary>A new image from a multipart request; null keeps the current one.</summary>
+        // A new image from a multipart request; null keeps the current one.
         [JsonIgnore]
         public IFormFile? Image { get; init; }
 

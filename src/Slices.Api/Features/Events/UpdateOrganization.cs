@@ -13,7 +13,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Events;
 
-/// <summary>PUT and PATCH of an organization, by an admin or a member; PUT replaces the member list too.</summary>
+// PUT and PATCH of an organization, by an admin or a member; PUT replaces the member list too.
 public static class UpdateOrganization
 {
     private static readonly string[] ReadOnly = ["id", "full_address"];

@@ -10,10 +10,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Orders;
 
-/// <summary>
-/// placed → cancelled by compare-and-swap on the status, and the stock goes back in the same transaction:
-/// of two concurrent cancels only one changes the row, so stock is returned once.
-/// </summary>
+// placed → cancelled by compare-and-swap on the status, and the stock goes back in the same transaction:
+// of two concurrent cancels only one changes the row, so stock is returned once.
 public static class CancelOrder
 {
     public sealed record CancelOrderCommand(long Id, Caller Caller) : ICommand<Result<Order>>;

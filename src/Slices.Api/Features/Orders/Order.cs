@@ -3,10 +3,10 @@ using Npgsql;
 
 namespace Slices.Api.Features.Orders;
 
-/// <summary>An order as every order route shows it.</summary>
+// An order as every order route shows it.
 public sealed record Order(long Id, long User, string Status, IReadOnlyList<OrderItem> Items, DateTime CreatedAt);
 
-/// <summary>A line as sold: the cassette's id and its title when the order was placed, which survive the cassette's deletion.</summary>
+// A line as sold: the cassette's id and its title when the order was placed, which survive the cassette's deletion.
 public sealed record OrderItem(long Cassette, string Title, int Quantity);
 
 public static class Orders
@@ -14,7 +14,7 @@ public static class Orders
     public const string Placed = "placed";
     public const string Cancelled = "cancelled";
 
-    /// <summary>What a caller may see: their own orders, or any order for an admin. Parameters <c>@uid</c>, <c>@admin</c>.</summary>
+    // What a caller may see: their own orders, or any order for an admin. Parameters `@uid`, `@admin`.
     public const string Visible = "(@admin OR o.user_id = @uid)";
 
     private const string Select = "SELECT o.id, o.user_id, o.status, o.created_at, o.xmin::text::bigint AS version FROM orders o";
@@ -24,7 +24,7 @@ public static class Orders
         FROM order_lines l WHERE l.order_id = ANY (@ids) ORDER BY l.order_id, l.line_no
         """;
 
-    /// <summary>Orders matching <paramref name="whereAndOrder"/> (on <c>o</c>), each with its lines and row version.</summary>
+    // Orders matching whereAndOrder (on `o`), each with its lines and row version.
     public static async Task<IReadOnlyList<(Order Order, long Version)>> LoadAsync(
         NpgsqlConnection conn, string whereAndOrder, object args, CancellationToken ct, NpgsqlTransaction? tx = null)
     {

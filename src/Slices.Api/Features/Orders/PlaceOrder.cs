@@ -14,10 +14,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Orders;
 
-/// <summary>
-/// Takes stock for every line or for none: conditional UPDATEs (<c>quantity &gt;= n</c>) in one transaction, so
-/// concurrent orders can never take more than there is, and a short line rolls the whole order back.
-/// </summary>
+// Takes stock for every line or for none: conditional UPDATEs (`quantity >= n`) in one transaction, so
+// concurrent orders can never take more than there is, and a short line rolls the whole order back.
 public static class PlaceOrder
 {
     public const int MaxLines = 100;

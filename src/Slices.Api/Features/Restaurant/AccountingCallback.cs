@@ -10,12 +10,10 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// The accounting system's answer to a request: confirmed or rejected. It is authenticated by
-/// <c>X-Signature: sha256=&lt;hex HMAC-SHA256 of the raw body&gt;</c> with <c>Restaurant:Accounting:Secret</c>, checked in
-/// constant time before the body is even parsed; anything else is 401 and changes nothing. A repeated callback is a
-/// harmless 200; an impossible transition is 409.
-/// </summary>
+// The accounting system's answer to a request: confirmed or rejected. It is authenticated by
+// `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with `Restaurant:Accounting:Secret`, checked in
+// constant time before the body is even parsed; anything else is 401 and changes nothing. A repeated callback is a
+// harmless 200; an impossible transition is 409.
 public static class AccountingCallback
 {
     public sealed record AccountingCallbackRequest(long? Reservation, string? Status, string? Comment = null) : ICommand<Result<Reservation>>;

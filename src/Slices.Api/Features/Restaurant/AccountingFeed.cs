@@ -6,16 +6,14 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>The body posted to the accounting system: <c>{event, reservation}</c>.</summary>
+// The body posted to the accounting system: `{event, reservation}`.
 public sealed record AccountingEvent(string Event, Reservation Reservation);
 
-/// <summary>
-/// Sends reservation events to the accounting system as signed webhooks (<c>Restaurant:Accounting:Url</c>, signed
-/// with <c>Restaurant:Accounting:Secret</c>), written in the caller's transaction. With no URL configured an event
-/// is held instead: it becomes a <see cref="ForwardKind"/> job that fails at once saying so, listed under
-/// <c>GET /api/admin/jobs?state=failed&amp;kind=restaurant.accounting.forward</c>; retrying it
-/// (<c>POST /api/admin/jobs/{id}/retry</c>) on an instance that has a URL turns it into the webhook delivery.
-/// </summary>
+// Sends reservation events to the accounting system as signed webhooks (`Restaurant:Accounting:Url`, signed
+// with `Restaurant:Accounting:Secret`), written in the caller's transaction. With no URL configured an event
+// is held instead: it becomes a ForwardKind job that fails at once saying so, listed under
+// `GET /api/admin/jobs?state=failed&kind=restaurant.accounting.forward`; retrying it
+// (`POST /api/admin/jobs/{id}/retry`) on an instance that has a URL turns it into the webhook delivery.
 public sealed class AccountingFeed(Outbox outbox, Jobs jobs, IOptions<RestaurantOptions> options)
 {
     public const string ForwardKind = "restaurant.accounting.forward";
@@ -37,7 +35,7 @@ public sealed class AccountingFeed(Outbox outbox, Jobs jobs, IOptions<Restaurant
     public sealed record HeldEvent(string EventType, JsonElement Body);
 }
 
-/// <summary>Turns a held accounting event into its webhook delivery once a URL is configured; effect once per job.</summary>
+// Turns a held accounting event into its webhook delivery once a URL is configured; effect once per job.
 public sealed class ForwardHeldAccountingEvent(NpgsqlDataSource db, Outbox outbox, IOptions<RestaurantOptions> options, TimeProvider clock) : IJobHandler
 {
     public string Kind => AccountingFeed.ForwardKind;

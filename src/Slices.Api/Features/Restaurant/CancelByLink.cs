@@ -8,10 +8,8 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// The cancel button: the token (form or JSON) cancels its reservation once, while it is pending or confirmed and
-/// has not started. A token used already, expired or not ours is a 400 problem (a browser gets a page instead).
-/// </summary>
+// The cancel button: the token (form or JSON) cancels its reservation once, while it is pending or confirmed and
+// has not started. A token used already, expired or not ours is a 400 problem (a browser gets a page instead).
 public static class CancelByLink
 {
     public sealed record CancelByLinkRequest(string? Token) : ICommand<Result<CancelledReservation>>;

@@ -10,10 +10,8 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// The page a cancel link opens. It only shows the reservation and a button (a form posting the token): mail
-/// scanners and link previews open links, so a GET never cancels anything.
-/// </summary>
+// The page a cancel link opens. It only shows the reservation and a button (a form posting the token): mail
+// scanners and link previews open links, so a GET never cancels anything.
 public static class CancelLinkPage
 {
     public sealed record CancelLinkQuery(string? Token) : IQuery<Result<CancelLinkView>>;

@@ -6,15 +6,13 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>What the cancel page and the cancel button both check, and the small HTML pages a browser gets.</summary>
+// What the cancel page and the cancel button both check, and the small HTML pages a browser gets.
 public static class CancelLinks
 {
     public static Failure Used() => new(StatusCodes.Status400BadRequest, "token_used", "This link has been used: the reservation is cancelled already.");
 
-    /// <summary>
-    /// The reservation a cancel token may still cancel: the token is ours, unexpired, issued for this reservation as it
-    /// is, and the reservation is pending or confirmed. Otherwise why not, as a failure.
-    /// </summary>
+    // The reservation a cancel token may still cancel: the token is ours, unexpired, issued for this reservation as it
+    // is, and the reservation is pending or confirmed. Otherwise why not, as a failure.
     public static async Task<Result<Reservation>> CheckAsync(NpgsqlConnection conn, CancelTokens tokens, string token, DateTimeOffset now, CancellationToken ct)
     {
         if (tokens.Read(token) is not { } claims)
@@ -38,7 +36,7 @@ public static class CancelLinks
         };
     }
 
-    /// <summary>A browser (it asks for HTML) gets pages; API clients get JSON and problem+json.</summary>
+    // A browser (it asks for HTML) gets pages; API clients get JSON and problem+json.
     public static bool WantsHtml(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 

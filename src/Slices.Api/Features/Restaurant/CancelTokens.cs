@@ -7,12 +7,10 @@ using Slices.Api.Common.Auth;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// The token of a cancel link: <c>&lt;reservation id&gt;.&lt;expiry, unix seconds&gt;.&lt;MAC&gt;</c>, where the MAC is
-/// HMAC-SHA256 over a purpose label and the first two parts, base64url. It names one reservation, can only cancel
-/// (the purpose is inside the MAC), and expires when the reservation starts. Nothing is stored: a token is used up
-/// when its reservation is no longer cancellable.
-/// </summary>
+// The token of a cancel link: `<reservation id>.<expiry, unix seconds>.<MAC>`, where the MAC is
+// HMAC-SHA256 over a purpose label and the first two parts, base64url. It names one reservation, can only cancel
+// (the purpose is inside the MAC), and expires when the reservation starts. Nothing is stored: a token is used up
+// when its reservation is no longer cancellable.
 public sealed class CancelTokens(IOptions<RestaurantOptions> options, JwtSettings jwt)
 {
     private static readonly byte[] Purpose = "slices.restaurant.reservation.cancel\n"u8.ToArray();
@@ -26,7 +24,7 @@ public sealed class CancelTokens(IOptions<RestaurantOptions> options, JwtSetting
     {
         public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(ExpiresAtUnixSeconds);
 
-        /// <summary>Whether the token was issued for a reservation starting at <paramref name="startsAt"/>.</summary>
+        // Whether the token was issued for a reservation starting at startsAt.
         public bool IsFor(DateTime startsAt) => ExpiresAtUnixSeconds == Expiry(startsAt);
     }
 
@@ -36,7 +34,7 @@ public sealed class CancelTokens(IOptions<RestaurantOptions> options, JwtSetting
         return body + "." + Base64Url.EncodeToString(Mac(body));
     }
 
-    /// <summary>The token's claims when it is well-formed and its MAC is ours (compared in constant time); otherwise null.</summary>
+    // The token's claims when it is well-formed and its MAC is ours (compared in constant time); otherwise null.
     public Claims? Read(string? token)
     {
         var parts = token?.Trim().Split('.');

@@ -7,10 +7,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// An admin confirms or cancels a reservation by hand: the same transitions, emails and accounting events as the
-/// accounting system's callback. Asking again for the status it has is a harmless 200.
-/// </summary>
+// An admin confirms or cancels a reservation by hand: the same transitions, emails and accounting events as the
+// accounting system's callback. Asking again for the status it has is a harmless 200.
 public static class ChangeReservationStatus
 {
     public sealed record ChangeReservationStatusCommand(long Id, string Status) : ICommand<Result<Reservation>>;

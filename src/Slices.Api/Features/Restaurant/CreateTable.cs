@@ -12,7 +12,7 @@ namespace Slices.Api.Features.Restaurant;
 
 public static class CreateTable
 {
-    /// <summary><paramref name="Price"/>: optional, the table's first price, holding from now.</summary>
+    // Price: optional, the table's first price, holding from now.
     public sealed record CreateTableRequest(string? Label, string? Kind, int? Seats, bool? CanBeBooked = null, decimal? Price = null);
 
     public sealed record CreateTableCommand(TableChanges Changes, decimal? Price) : ICommand<Result<RestaurantTable>>, ITableWrite;

@@ -12,7 +12,7 @@ namespace Slices.Api.Features.Restaurant;
 
 public static class ListReservations
 {
-    /// <summary><paramref name="Date"/>: reservations starting that day in the restaurant's time zone. <paramref name="Active"/>: pending or confirmed and not yet ended.</summary>
+    // Date: reservations starting that day in the restaurant's time zone. Active: pending or confirmed and not yet ended.
     public sealed record ListReservationsQuery(string? Status, DateOnly? Date, bool? Active, long? Table, int? Limit, int? Offset)
         : IQuery<Page<Reservation>>, IPagedQuery;
 
@@ -47,7 +47,7 @@ public static class ListReservations
     {
         private const string Active = "r.status IN ('pending', 'confirmed') AND r.ends_at > @now";
 
-        /// <summary>Only the filters given, so that PostgreSQL can pick the index that serves them (measured: see the README).</summary>
+        // Only the filters given, so that PostgreSQL can pick the index that serves them (measured: see the README).
         private static string Filter(ListReservationsQuery q)
         {
             var conditions = new List<string>();
@@ -96,7 +96,7 @@ public static class ListReservations
             return new Page<Reservation>(items.ToList(), total);
         }
 
-        /// <summary>The first instant of <paramref name="day"/> in <paramref name="zone"/> (past a DST gap at midnight), in UTC.</summary>
+        // The first instant of day in zone (past a DST gap at midnight), in UTC.
         private static DateTime StartOfDay(DateOnly day, TimeZoneInfo zone)
         {
             var local = day.ToDateTime(TimeOnly.MinValue);

@@ -11,10 +11,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// An anonymous customer asks for a table. The request is pending until the accounting system (or an admin) decides;
-/// pending requests never block each other or the table. The price that holds now is frozen on it.
-/// </summary>
+// An anonymous customer asks for a table. The request is pending until the accounting system (or an admin) decides;
+// pending requests never block each other or the table. The price that holds now is frozen on it.
 public static partial class RequestReservation
 {
     public const int MinDurationMinutes = 30;
@@ -44,7 +42,7 @@ public static partial class RequestReservation
     [GeneratedRegex(@"^\+?[0-9][0-9 ()./-]{4,30}$")]
     private static partial Regex Phone();
 
-    /// <summary>An address the outbox will take as it is: one mailbox, no display name or comment.</summary>
+    // An address the outbox will take as it is: one mailbox, no display name or comment.
     public static bool IsEmail(string email) =>
         MailboxAddress.TryParse(email, out var mailbox) && mailbox.Address == email && email.IndexOf('@', StringComparison.Ordinal) > 0;
 

@@ -7,7 +7,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>A reservation as admins, the accounting system and the callback see it. Shared by the reservation slices.</summary>
+// A reservation as admins, the accounting system and the callback see it. Shared by the reservation slices.
 public sealed record Reservation(
     long Id, string Status, long Table, DateTime StartsAt, DateTime EndsAt, int Guests, decimal? Price,
     string Name, string? Email, string? Phone, string? Comment, string? StatusComment, DateTime CreatedAt, DateTime UpdatedAt);
@@ -21,13 +21,13 @@ public static class ReservationStatus
 
     public static readonly string[] All = [Pending, Confirmed, Rejected, Cancelled];
 
-    /// <summary>The states a reservation may come from to reach <paramref name="to"/>; cancelled and rejected are final.</summary>
+    // The states a reservation may come from to reach to; cancelled and rejected are final.
     public static string[] From(string to) => to == Cancelled ? [Pending, Confirmed] : [Pending];
 }
 
 public static class Reservations
 {
-    /// <summary><see cref="Reservation"/>'s columns of <c>restaurant_reservations r</c>, in its constructor's order.</summary>
+    // Reservation's columns of `restaurant_reservations r`, in its constructor's order.
     public const string Columns = """
         r.id, r.status, r.table_id AS "table", r.starts_at, r.ends_at, r.guests, r.price,
         r.name, r.email, r.phone, r.comment, r.status_comment, r.created_at, r.updated_at
@@ -49,16 +49,14 @@ public static class Reservations
     }
 }
 
-/// <summary>The outcome of a status change: the reservation as it is now, and whether this request changed it.</summary>
+// The outcome of a status change: the reservation as it is now, and whether this request changed it.
 public sealed record StatusChange(Reservation Reservation, bool Changed);
 
-/// <summary>
-/// The one way a reservation's status changes — by the accounting system's callback, an admin, or a cancel link:
-/// a compare-and-swap on the status, and the customer's email and the accounting event written in the same
-/// transaction. Asking for the status it already has changes nothing and sends nothing (a repeated callback).
-/// Confirming one that overlaps a confirmed reservation of its table violates restaurant_reservations_no_overlap
-/// (409 reservation_conflict) and rolls everything back.
-/// </summary>
+// The one way a reservation's status changes — by the accounting system's callback, an admin, or a cancel link:
+// a compare-and-swap on the status, and the customer's email and the accounting event written in the same
+// transaction. Asking for the status it already has changes nothing and sends nothing (a repeated callback).
+// Confirming one that overlaps a confirmed reservation of its table violates restaurant_reservations_no_overlap
+// (409 reservation_conflict) and rolls everything back.
 public sealed class ReservationTransitions(NpgsqlDataSource db, ReservationNotices notices, TimeProvider clock)
 {
     // A cancellation is for a reservation still to come; confirming or rejecting is the accounting system's call at any time.

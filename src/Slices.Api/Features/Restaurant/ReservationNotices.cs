@@ -6,11 +6,9 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// What a new reservation or a status change tells the world, written in the caller's transaction (outbox): the
-/// accounting system gets the event, and the customer an email when they gave an address — with a cancel link
-/// while the reservation can still be cancelled.
-/// </summary>
+// What a new reservation or a status change tells the world, written in the caller's transaction (outbox): the
+// accounting system gets the event, and the customer an email when they gave an address — with a cancel link
+// while the reservation can still be cancelled.
 public sealed class ReservationNotices(Outbox outbox, AccountingFeed accounting, CancelTokens tokens, IOptions<RestaurantOptions> options)
 {
     public const string CancelPath = "/api/restaurant/reservations/cancel";
@@ -35,7 +33,7 @@ public sealed class ReservationNotices(Outbox outbox, AccountingFeed accounting,
         $"{options.Value.PublicBaseUrl.TrimEnd('/')}{CancelPath}?token={Uri.EscapeDataString(tokens.Issue(r.Id, r.StartsAt))}";
 }
 
-/// <summary>The customer's emails, one per status. Every inserted value is HTML-encoded by <see cref="Html.Format"/>.</summary>
+// The customer's emails, one per status. Every inserted value is HTML-encoded by Format.
 public static class ReservationEmails
 {
     public static EmailMessage For(Reservation r, string tableLabel, string? cancelUrl, TimeZoneInfo zone)
@@ -81,7 +79,7 @@ public static class ReservationEmails
         return new EmailMessage(r.Email!, subject, text, html, r.Name);
     }
 
-    /// <summary>"Friday 1 May 2026, 18:30–20:30 (Europe/Berlin)", in the restaurant's time zone.</summary>
+    // "Friday 1 May 2026, 18:30–20:30 (Europe/Berlin)", in the restaurant's time zone.
     public static string When(Reservation r, TimeZoneInfo zone)
     {
         var start = TimeZoneInfo.ConvertTimeFromUtc(r.StartsAt, zone);

@@ -3,23 +3,23 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>The <c>Restaurant:*</c> settings, and <c>App:PublicBaseUrl</c> for the links in emails.</summary>
+// The `Restaurant:*` settings, and `App:PublicBaseUrl` for the links in emails.
 public sealed class RestaurantOptions
 {
     public const string DefaultPublicBaseUrl = "http://localhost:9000";
 
     public AccountingOptions Accounting { get; set; } = new();
 
-    /// <summary>Signs cancel links; unset, a key derived from <c>Jwt:SigningKey</c> (HKDF) is used.</summary>
+    // Signs cancel links; unset, a key derived from `Jwt:SigningKey` (HKDF) is used.
     public string? CancelTokenKey { get; set; }
 
-    /// <summary>The restaurant's clock: times in emails, and the day of <c>?date=</c>. An IANA id.</summary>
+    // The restaurant's clock: times in emails, and the day of `?date=`. An IANA id.
     public string TimeZone { get; set; } = "UTC";
 
-    /// <summary>Bound from <c>App:PublicBaseUrl</c>, not from this section.</summary>
+    // Bound from `App:PublicBaseUrl`, not from this section.
     public string PublicBaseUrl { get; set; } = DefaultPublicBaseUrl;
 
-    /// <summary>A method, not a property: the configuration binder reads properties, and this one may not exist yet.</summary>
+    // A method, not a property: the configuration binder reads properties, and this one may not exist yet.
     public TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     public IEnumerable<string> Problems()
@@ -53,10 +53,10 @@ public sealed class RestaurantOptions
 
 public sealed class AccountingOptions
 {
-    /// <summary>Where reservation events are posted; unset, they are held (see <see cref="AccountingFeed"/>).</summary>
+    // Where reservation events are posted; unset, they are held (see AccountingFeed).
     public string? Url { get; set; }
 
-    /// <summary>Signs outgoing events and checks incoming callbacks (<c>X-Signature</c>).</summary>
+    // Signs outgoing events and checks incoming callbacks (`X-Signature`).
     public string? Secret { get; set; }
 }
 
@@ -75,7 +75,7 @@ public static class RestaurantSetup
         return services;
     }
 
-    /// <summary>Fails the start-up naming every problem of the settings.</summary>
+    // Fails the start-up naming every problem of the settings.
     private sealed class Validation : IValidateOptions<RestaurantOptions>
     {
         public ValidateOptionsResult Validate(string? name, RestaurantOptions options) =>

@@ -9,13 +9,13 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>A table as every table route shows it, with the price that holds now (null while none was ever set).</summary>
+// A table as every table route shows it, with the price that holds now (null while none was ever set).
 public sealed record RestaurantTable(long Id, string Label, string Kind, int Seats, decimal? Price, bool CanBeBooked);
 
-/// <summary>One price of a table's history: it holds from <c>effective_from</c> until a later one takes over.</summary>
+// One price of a table's history: it holds from `effective_from` until a later one takes over.
 public sealed record TablePrice(long Id, long Table, decimal Price, DateTime EffectiveFrom, DateTime CreatedAt);
 
-/// <summary>What PATCH merges over and the replace command writes. Absent <c>can_be_booked</c> is true.</summary>
+// What PATCH merges over and the replace command writes. Absent `can_be_booked` is true.
 public sealed record TableChanges(string? Label, string? Kind, int? Seats, bool? CanBeBooked = null)
 {
     public static TableChanges From(RestaurantTable t) => new(t.Label, t.Kind, t.Seats, t.CanBeBooked);
@@ -23,7 +23,7 @@ public sealed record TableChanges(string? Label, string? Kind, int? Seats, bool?
     public object Columns(long? id = null) => new { Id = id, Label, Kind, Seats, CanBeBooked = CanBeBooked ?? true };
 }
 
-/// <summary>A create or replace of a table: both carry the same members and obey the same rules.</summary>
+// A create or replace of a table: both carry the same members and obey the same rules.
 public interface ITableWrite
 {
     TableChanges Changes { get; }
@@ -48,7 +48,7 @@ public static class RestaurantTables
 
     public static readonly string KindMessage = $"kind must be one of {string.Join(", ", Kinds)}.";
 
-    /// <summary>Joins <c>cur.price</c>, the price of table <c>t</c> that holds at <c>@now</c>.</summary>
+    // Joins `cur.price`, the price of table `t` that holds at `@now`.
     public const string JoinCurrentPrice = """
         LEFT JOIN LATERAL (
             SELECT p.price FROM restaurant_table_prices p
@@ -58,7 +58,7 @@ public static class RestaurantTables
         ) cur ON true
         """;
 
-    /// <summary>Selects <see cref="RestaurantTable"/> columns plus <c>version</c>; append a WHERE on <c>t</c>. Needs <c>@now</c>.</summary>
+    // Selects RestaurantTable columns plus `version`; append a WHERE on `t`. Needs `@now`.
     private const string Select = $"""
         SELECT t.id, t.label::text AS label, t.kind, t.seats, cur.price, t.can_be_booked, t.xmin::text::bigint AS version
         FROM restaurant_tables t
@@ -77,7 +77,7 @@ public static class RestaurantTables
         return rows.Select(r => r.ToVersioned().Value).ToList();
     }
 
-    /// <summary>0 to <see cref="MaxPrice"/>, in cents at most.</summary>
+    // 0 to MaxPrice, in cents at most.
     public static IRuleBuilderOptions<T, decimal?> IsPrice<T>(this IRuleBuilder<T, decimal?> rule) =>
         rule.InclusiveBetween(0m, MaxPrice).PrecisionScale(10, 2, ignoreTrailingZeros: true);
 

@@ -15,7 +15,7 @@ public static class SearchTables
 {
     public const int DefaultDurationMinutes = 120;
 
-    /// <summary><paramref name="At"/> with <paramref name="DurationMinutes"/>: keep tables with no confirmed reservation in that window.</summary>
+    // At with DurationMinutes: keep tables with no confirmed reservation in that window.
     public sealed record SearchTablesQuery(
         bool IsAdmin, string? Kind, int? Seats, decimal? PriceMin, decimal? PriceMax, DateTimeOffset? At, int? DurationMinutes, int? Limit, int? Offset)
         : IQuery<Page<RestaurantTable>>, IPagedQuery;

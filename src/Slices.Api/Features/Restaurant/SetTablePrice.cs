@@ -10,13 +10,11 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>
-/// Sets a table's price from now or from a future instant. Prices are never overwritten: each one is a row of the
-/// table's history, and reservations keep the price that held when they were made.
-/// </summary>
+// Sets a table's price from now or from a future instant. Prices are never overwritten: each one is a row of the
+// table's history, and reservations keep the price that held when they were made.
 public static class SetTablePrice
 {
-    /// <summary>Clock skew between a client that means "now" and the service; an instant this much in the past is now.</summary>
+    // Clock skew between a client that means "now" and the service; an instant this much in the past is now.
     public static readonly TimeSpan Slack = TimeSpan.FromMinutes(1);
 
     public sealed record SetTablePriceRequest(decimal? Price, DateTimeOffset? EffectiveFrom = null);

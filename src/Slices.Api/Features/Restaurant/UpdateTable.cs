@@ -11,7 +11,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Restaurant;
 
-/// <summary>PATCH of a table: a merge over the current table, then a replace. <c>can_be_booked: false</c> closes it.</summary>
+// PATCH of a table: a merge over the current table, then a replace. `can_be_booked: false` closes it.
 public static class UpdateTable
 {
     public sealed record ReplaceTableCommand(long Id, TableChanges Changes, long? IfMatch) : ICommand<Result<Versioned<RestaurantTable>>>, ITableWrite;

@@ -11,16 +11,16 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-/// <summary>A booking as every booking route shows it; <c>user</c> is whoever made it. Shared by the booking slices.</summary>
+// A booking as every booking route shows it; `user` is whoever made it. Shared by the booking slices.
 public sealed record Booking(long Id, long User, long Stage, DateOnly Date, TimeOnly StartTime, TimeOnly FinishTime, bool Active);
 
-/// <summary>The body of POST and PUT, and what PATCH merges over. There is no <c>user</c>: the caller is the user.</summary>
+// The body of POST and PUT, and what PATCH merges over. There is no `user`: the caller is the user.
 public sealed record BookingChanges(long? Stage, DateOnly? Date, TimeOnly? StartTime, TimeOnly? FinishTime, bool? Active = null)
 {
     public static BookingChanges From(Booking b) => new(b.Stage, b.Date, b.StartTime, b.FinishTime, b.Active);
 }
 
-/// <summary>A create or replace of a booking: both carry the same members and obey the same rules.</summary>
+// A create or replace of a booking: both carry the same members and obey the same rules.
 public interface IBookingWrite
 {
     Caller Caller { get; }
@@ -28,7 +28,7 @@ public interface IBookingWrite
     BookingChanges Changes { get; }
 }
 
-/// <summary>Included by the create and replace validators: the members must be there; the rules that need the stage or the clock are <see cref="Bookings.CheckAsync"/>.</summary>
+// Included by the create and replace validators: the members must be there; the rules that need the stage or the clock are CheckAsync.
 public sealed class BookingChangesRules : AbstractValidator<IBookingWrite>
 {
     public BookingChangesRules()
@@ -44,19 +44,19 @@ public static class Bookings
 {
     public const string NoOverlap = "bookings_no_overlap";
 
-    /// <summary><see cref="Booking"/> columns plus <c>version</c>, for a SELECT or a RETURNING on <c>bookings b</c>.</summary>
+    // Booking columns plus `version`, for a SELECT or a RETURNING on `bookings b`.
     public const string Columns = """
         b.id, b.user_id AS "user", b.stage_id AS stage, b.date, b.start_time, b.finish_time, b.active, b.xmin::text::bigint AS version
         """;
 
-    /// <summary>Who may see a booking: its user, or an admin. Everyone else gets 404, as if it did not exist.</summary>
+    // Who may see a booking: its user, or an admin. Everyone else gets 404, as if it did not exist.
     public const string Visible = "(@admin OR b.user_id = @caller)";
 
-    /// <summary>The booking <paramref name="id"/> if <paramref name="caller"/> may see it.</summary>
+    // The booking id if caller may see it.
     public static Task<Versioned<Booking>?> FindAsync(NpgsqlConnection conn, long id, Caller caller, CancellationToken ct, NpgsqlTransaction? tx = null) =>
         ReadAsync(conn, $"SELECT {Columns} FROM bookings b WHERE b.id = @id AND {Visible}", new { id, admin = caller.IsAdmin, caller = caller.Id }, ct, tx);
 
-    /// <summary>One row of <see cref="Columns"/> from any statement (SELECT, INSERT … RETURNING, UPDATE … RETURNING).</summary>
+    // One row of Columns from any statement (SELECT, INSERT … RETURNING, UPDATE … RETURNING).
     public static async Task<Versioned<Booking>?> ReadAsync(NpgsqlConnection conn, string sql, object args, CancellationToken ct, NpgsqlTransaction? tx = null)
     {
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(sql, args, tx, cancellationToken: ct));
@@ -69,11 +69,9 @@ public static class Bookings
         return rows.Select(r => r.ToVersioned().Value).ToList();
     }
 
-    /// <summary>
-    /// The rules a booking must meet whenever it is written, each with its own code: the time range, not in the past
-    /// (the service's local clock), a stage that exists and is open then. The stage row is share-locked so that its
-    /// hours cannot change and it cannot be deleted before this transaction commits. Overlap is left to the database.
-    /// </summary>
+    // The rules a booking must meet whenever it is written, each with its own code: the time range, not in the past
+    // (the service's local clock), a stage that exists and is open then. The stage row is share-locked so that its
+    // hours cannot change and it cannot be deleted before this transaction commits. Overlap is left to the database.
     public static async Task<Failure?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BookingChanges b, DateTime now, CancellationToken ct)
     {
         var (stage, date, start, finish) = (b.Stage!.Value, b.Date!.Value, b.StartTime!.Value, b.FinishTime!.Value);
@@ -103,10 +101,8 @@ public static class Bookings
         return null;
     }
 
-    /// <summary>
-    /// The answer to a violated <see cref="NoOverlap"/>: a 409 naming the active booking that is in the way, found
-    /// after the fact (the database decided; this only explains). Another user's booking is named by id and time only.
-    /// </summary>
+    // The answer to a violated NoOverlap: a 409 naming the active booking that is in the way, found
+    // after the fact (the database decided; this only explains). Another user's booking is named by id and time only.
     public static async Task<Failure> ConflictAsync(NpgsqlDataSource db, BookingChanges b, long exceptId, CancellationToken ct)
     {
         const string inTheWay = """

@@ -9,7 +9,7 @@ namespace Slices.Api.Features.Stages;
 
 public static class DeactivateBookings
 {
-    /// <summary>Both optional: only the bookings of <paramref name="Stage"/>, only those on or before <paramref name="DateTo"/>.</summary>
+    // Both optional: only the bookings of Stage, only those on or before DateTo.
     public sealed record DeactivateBookingsRequest(long? Stage, DateOnly? DateTo) : ICommand<DeactivateBookingsResponse>;
 
     public sealed record DeactivateBookingsResponse(int Deactivated);

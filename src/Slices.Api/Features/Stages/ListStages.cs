@@ -12,7 +12,7 @@ namespace Slices.Api.Features.Stages;
 
 public static class ListStages
 {
-    /// <summary><paramref name="Services"/>: comma-separated service ids (<c>1,2</c>, or the parameter repeated); a stage must offer all of them.</summary>
+    // Services: comma-separated service ids (`1,2`, or the parameter repeated); a stage must offer all of them.
     public sealed record ListStagesQuery(string? Services, string? Search, int? Limit, int? Offset) : IQuery<Page<Stage>>, IPagedQuery
     {
         public long[]? ServiceIds => Services is null

@@ -10,15 +10,15 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-/// <summary>A stage as every stage route shows it. Shared by the stage slices, which all answer with it.</summary>
+// A stage as every stage route shows it. Shared by the stage slices, which all answer with it.
 public sealed record Stage(long Id, string Name, string Address, string Description, TimeOnly OpenTime, TimeOnly CloseTime, long[] Services);
 
-/// <summary>The body of POST and PUT, and what PATCH merges over. Absent address/description are empty, absent services none.</summary>
+// The body of POST and PUT, and what PATCH merges over. Absent address/description are empty, absent services none.
 public sealed record StageChanges(string Name, TimeOnly? OpenTime, TimeOnly? CloseTime, string? Address = null, string? Description = null, long[]? Services = null)
 {
     public static StageChanges From(Stage s) => new(s.Name, s.OpenTime, s.CloseTime, s.Address, s.Description, s.Services);
 
-    /// <summary>The columns as stored: the validator has made sure the times are there.</summary>
+    // The columns as stored: the validator has made sure the times are there.
     public object Columns(long? id = null) => new
     {
         Id = id,
@@ -30,13 +30,13 @@ public sealed record StageChanges(string Name, TimeOnly? OpenTime, TimeOnly? Clo
     };
 }
 
-/// <summary>A create or replace of a stage: both carry the same members and obey the same rules.</summary>
+// A create or replace of a stage: both carry the same members and obey the same rules.
 public interface IStageWrite
 {
     StageChanges Changes { get; }
 }
 
-/// <summary>Included by the create and replace validators.</summary>
+// Included by the create and replace validators.
 public sealed class StageChangesRules : AbstractValidator<IStageWrite>
 {
     public StageChangesRules()
@@ -55,7 +55,7 @@ public sealed class StageChangesRules : AbstractValidator<IStageWrite>
 
 public static class Stages
 {
-    /// <summary>Selects <see cref="Stage"/> columns plus <c>version</c>; append a WHERE on <c>s</c>.</summary>
+    // Selects Stage columns plus `version`; append a WHERE on `s`.
     private const string Select = """
         SELECT s.id, s.name, s.address, s.description, s.open_time, s.close_time,
                ARRAY(SELECT ss.service_id FROM stage_services ss WHERE ss.stage_id = s.id ORDER BY ss.service_id) AS services,
@@ -75,10 +75,8 @@ public static class Stages
         return rows.Select(r => r.ToVersioned().Value).ToList();
     }
 
-    /// <summary>
-    /// Share-locks the services a stage is to offer, so none can be deleted before the links exist; ids that do not
-    /// exist are a 400 naming them. Call before writing anything: the caller then just returns the failure.
-    /// </summary>
+    // Share-locks the services a stage is to offer, so none can be deleted before the links exist; ids that do not
+    // exist are a 400 naming them. Call before writing anything: the caller then just returns the failure.
     public static async Task<Failure?> LockServicesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, StageChanges changes, CancellationToken ct)
     {
         const string lockServices = "SELECT id FROM services WHERE id = ANY (@ids) ORDER BY id FOR KEY SHARE";
@@ -93,7 +91,7 @@ public static class Stages
             });
     }
 
-    /// <summary>Makes the stage offer exactly the services of <paramref name="changes"/>, locked by <see cref="LockServicesAsync"/>.</summary>
+    // Makes the stage offer exactly the services of changes, locked by LockServicesAsync.
     public static async Task LinkServicesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long stageId, StageChanges changes, CancellationToken ct)
     {
         const string link = """

@@ -10,22 +10,22 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-/// <summary>Something a stage offers (sound, light, a piano). Shared by the service slices, which all answer with it.</summary>
+// Something a stage offers (sound, light, a piano). Shared by the service slices, which all answer with it.
 public sealed record StageService(long Id, string Name);
 
-/// <summary>The body of POST and PUT, and what PATCH merges over.</summary>
+// The body of POST and PUT, and what PATCH merges over.
 public sealed record ServiceChanges(string Name)
 {
     public static ServiceChanges From(StageService s) => new(s.Name);
 }
 
-/// <summary>A create or replace of a service: both carry the same members and obey the same rules.</summary>
+// A create or replace of a service: both carry the same members and obey the same rules.
 public interface IServiceWrite
 {
     ServiceChanges Changes { get; }
 }
 
-/// <summary>Included by the create and replace validators.</summary>
+// Included by the create and replace validators.
 public sealed class ServiceChangesRules : AbstractValidator<IServiceWrite>
 {
     public const int MaxNameLength = 255;

@@ -11,10 +11,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-/// <summary>
-/// PUT and PATCH (a merge over the current booking, then the same replace) of a booking: every rule is checked
-/// again, overlap included (with the other bookings: an update never conflicts with its own old times).
-/// </summary>
+// PUT and PATCH (a merge over the current booking, then the same replace) of a booking: every rule is checked
+// again, overlap included (with the other bookings: an update never conflicts with its own old times).
 public static class UpdateBooking
 {
     public sealed record ReplaceBookingCommand(long Id, Caller Caller, BookingChanges Changes, long? IfMatch) : ICommand<Result<Versioned<Booking>>>, IBookingWrite;

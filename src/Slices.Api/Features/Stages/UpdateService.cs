@@ -11,7 +11,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-/// <summary>PUT and PATCH (a merge over the current service, then the same replace) of a service.</summary>
+// PUT and PATCH (a merge over the current service, then the same replace) of a service.
 public static class UpdateService
 {
     public sealed record ReplaceServiceCommand(long Id, ServiceChanges Changes, long? IfMatch) : ICommand<Result<Versioned<StageService>>>, IServiceWrite;

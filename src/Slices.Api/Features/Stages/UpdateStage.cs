@@ -11,7 +11,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-/// <summary>PUT and PATCH (a merge over the current stage, then the same replace) of a stage and its services.</summary>
+// PUT and PATCH (a merge over the current stage, then the same replace) of a stage and its services.
 public static class UpdateStage
 {
     public sealed record ReplaceStageCommand(long Id, StageChanges Changes, long? IfMatch) : ICommand<Result<Versioned<Stage>>>, IStageWrite;

@@ -5,20 +5,20 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>Whether a user came to a training: <c>status</c> is <c>attended</c>, <c>missed</c> or <c>excused</c>.</summary>
+// Whether a user came to a training: `status` is `attended`, `missed` or `excused`.
 public sealed record Attendance(long Id, long Training, long User, string Status, DateTime MarkedAt);
 
 public static class Attendances
 {
     public static readonly string[] Statuses = ["attended", "missed", "excused"];
 
-    /// <summary>Selects <see cref="Attendance"/> columns plus <c>version</c> of <c>attendances a</c> joined to its <c>trainings t</c>.</summary>
+    // Selects Attendance columns plus `version` of `attendances a` joined to its `trainings t`.
     public const string Select = """
         SELECT a.id, a.training_id AS training, a.user_id AS "user", a.status, a.marked_at, a.xmin::text::bigint AS version
         FROM attendances a JOIN trainings t ON t.id = a.training_id
         """;
 
-    /// <summary>Oldest training first; takes <c>@limit</c> and <c>@offset</c>.</summary>
+    // Oldest training first; takes `@limit` and `@offset`.
     public const string PageOrder = "ORDER BY t.date, t.start_time, a.id LIMIT @limit OFFSET @offset";
 
     public static IRuleBuilderOptions<T, string?> KnownStatus<T>(this IRuleBuilder<T, string?> rule) =>
@@ -30,7 +30,7 @@ public static class Attendances
         return row is null ? null : (row.ToAttendance(), row.Version);
     }
 
-    /// <summary>One page of attendance records matching <paramref name="where"/> (over <c>a</c> and <c>t</c>), with the total.</summary>
+    // One page of attendance records matching where (over `a` and `t`), with the total.
     public static async Task<Page<Attendance>> PageAsync(NpgsqlConnection conn, string where, object args, CancellationToken ct)
     {
         var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(

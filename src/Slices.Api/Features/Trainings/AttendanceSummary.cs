@@ -10,11 +10,9 @@ using Slices.Api.Common.Auth;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>
-/// Your trainings in a period, counted: <c>trainings</c> are those you were enrolled in or marked for,
-/// <c>attended</c>/<c>missed</c>/<c>excused</c> count your attendance records, and <c>total_price</c> is the sum
-/// of the prices of the trainings you attended.
-/// </summary>
+// Your trainings in a period, counted: `trainings` are those you were enrolled in or marked for,
+// `attended`/`missed`/`excused` count your attendance records, and `total_price` is the sum
+// of the prices of the trainings you attended.
 public static class AttendanceSummary
 {
     public sealed record AttendanceSummaryResponse(long Trainings, long Attended, long Missed, long Excused, decimal TotalPrice);

@@ -13,11 +13,9 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>
-/// A member of the training's group takes a place. Capacity is the database's decision: the enrolment's trigger
-/// raises <c>trainings.enrolled</c> under the training's row lock, and its CHECK refuses the place past capacity,
-/// so parallel enrolments can never exceed it.
-/// </summary>
+// A member of the training's group takes a place. Capacity is the database's decision: the enrolment's trigger
+// raises `trainings.enrolled` under the training's row lock, and its CHECK refuses the place past capacity,
+// so parallel enrolments can never exceed it.
 public static class EnrollInTraining
 {
     public sealed record EnrollInTrainingCommand(long Id, Caller Caller) : ICommand<Result<Training>>;

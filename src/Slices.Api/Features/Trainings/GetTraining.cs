@@ -10,7 +10,7 @@ namespace Slices.Api.Features.Trainings;
 
 public static class GetTraining
 {
-    /// <summary>A training of a group the caller is not in is 404, as if it did not exist (admins see all).</summary>
+    // A training of a group the caller is not in is 404, as if it did not exist (admins see all).
     public sealed record GetTrainingQuery(long Id, Caller Caller) : IQuery<Result<Versioned<Training>>>;
 
     public sealed class Endpoint : ICarterModule

@@ -12,10 +12,10 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>One user's attendance records: <c>/api/attendances/me</c>, and <c>/api/users/{id}/attendances</c> for admins or yourself.</summary>
+// One user's attendance records: `/api/attendances/me`, and `/api/users/{id}/attendances` for admins or yourself.
 public static class ListUserAttendances
 {
-    /// <summary><paramref name="UserId"/> null means the caller; anyone else's records are only for admins (404 otherwise).</summary>
+    // UserId null means the caller; anyone else's records are only for admins (404 otherwise).
     public sealed record ListUserAttendancesQuery(long? UserId, Caller Caller, DateOnly? DateFrom, DateOnly? DateTo, int? Limit, int? Offset)
         : IQuery<Result<Page<Attendance>>>, IPagedQuery, IPeriodQuery;
 
@@ -39,7 +39,7 @@ public static class ListUserAttendances
                 .ProducesProblem(StatusCodes.Status404NotFound);
         }
 
-        /// <summary>Both routes: <c>/me</c> has no <c>id</c> route value, which means the caller.</summary>
+        // Both routes: `/me` has no `id` route value, which means the caller.
         private static async Task<Results<Ok<IReadOnlyList<Attendance>>, ProblemHttpResult>> ListAsync(
             HttpContext http, ClaimsPrincipal user, ISender mediator,
             [FromQuery(Name = "date_from")] DateOnly? dateFrom, [FromQuery(Name = "date_to")] DateOnly? dateTo, int? limit, int? offset, CancellationToken ct)

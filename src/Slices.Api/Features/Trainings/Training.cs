@@ -5,10 +5,10 @@ using Npgsql;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>A training as every training route shows it; <c>users</c> are the enrolled users' ids.</summary>
+// A training as every training route shows it; `users` are the enrolled users' ids.
 public sealed record Training(long Id, DateOnly Date, TimeOnly StartTime, TimeOnly EndTime, decimal Price, long Group, int? Capacity, long[] Users);
 
-/// <summary>What an admin writes on create and replace. Nullable so that a missing member is a 400, not a zero.</summary>
+// What an admin writes on create and replace. Nullable so that a missing member is a 400, not a zero.
 public interface ITrainingFields
 {
     [SuppressMessage("Naming", "CA1716", Justification = "The contract's JSON member is 'date'; no Visual Basic code implements this.")]
@@ -25,7 +25,7 @@ public interface ITrainingFields
     int? Capacity { get; }
 }
 
-/// <summary>The rules of a training's fields, shared by create and replace.</summary>
+// The rules of a training's fields, shared by create and replace.
 public abstract class TrainingFieldsValidator<T> : AbstractValidator<T>
     where T : ITrainingFields
 {
@@ -44,7 +44,7 @@ public abstract class TrainingFieldsValidator<T> : AbstractValidator<T>
     }
 }
 
-/// <summary>A list query over a period of training dates: <c>date_from</c> and <c>date_to</c>, both inclusive, either open.</summary>
+// A list query over a period of training dates: `date_from` and `date_to`, both inclusive, either open.
 public interface IPeriodQuery
 {
     DateOnly? DateFrom { get; }
@@ -54,7 +54,7 @@ public interface IPeriodQuery
 
 public static class Period
 {
-    /// <summary>The training <c>t</c> lies in the period; takes <c>@DateFrom</c> and <c>@DateTo</c>.</summary>
+    // The training `t` lies in the period; takes `@DateFrom` and `@DateTo`.
     public const string Sql = "(@DateFrom::date IS NULL OR t.date >= @DateFrom) AND (@DateTo::date IS NULL OR t.date <= @DateTo)";
 
     public static void PeriodRules<T>(this AbstractValidator<T> validator)
@@ -65,7 +65,7 @@ public static class Period
 
 public static class Trainings
 {
-    /// <summary>Selects <see cref="Training"/> columns plus <c>version</c> of <c>trainings t</c>; append a WHERE.</summary>
+    // Selects Training columns plus `version` of `trainings t`; append a WHERE.
     public const string Select = """
         SELECT t.id, t.date, t.start_time, t.end_time, t.price, t.group_id AS "group", t.capacity,
                ARRAY(SELECT e.user_id FROM training_enrollments e WHERE e.training_id = t.id ORDER BY e.user_id) AS users,
@@ -73,7 +73,7 @@ public static class Trainings
         FROM trainings t
         """;
 
-    /// <summary>Admins see every training, a user those of own groups; takes <c>@admin</c> and <c>@caller</c>.</summary>
+    // Admins see every training, a user those of own groups; takes `@admin` and `@caller`.
     public const string VisibleToCaller =
         "(@admin OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = t.group_id AND gm.user_id = @caller))";
 

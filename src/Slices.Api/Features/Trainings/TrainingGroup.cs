@@ -3,10 +3,10 @@ using Npgsql;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>A training group as every group route shows it.</summary>
+// A training group as every group route shows it.
 public sealed record TrainingGroup(long Id, string Name, string Description);
 
-/// <summary>A member of a group as the members list shows it: public names only, no contact details.</summary>
+// A member of a group as the members list shows it: public names only, no contact details.
 public sealed record GroupMember(long Id, string? Username, string FirstName, string LastName, string ThirdName);
 
 public static class TrainingGroups
@@ -18,7 +18,7 @@ public static class TrainingGroups
         return row is null ? null : (new TrainingGroup(row.Id, row.Name, row.Description), row.Version);
     }
 
-    /// <summary>Selects <see cref="GroupMember"/> columns of <c>users u</c>; append joins and a WHERE.</summary>
+    // Selects GroupMember columns of `users u`; append joins and a WHERE.
     public const string SelectMember = "SELECT u.id, u.username::text, u.first_name, u.last_name, u.third_name FROM users u";
 
     private sealed record Row(long Id, string Name, string Description, long Version);

@@ -11,10 +11,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>
-/// PATCH of an attendance record: only <c>status</c> changes. The record belongs to one user and training for
-/// good (record another one instead), and <c>marked_at</c> is when the status last changed.
-/// </summary>
+// PATCH of an attendance record: only `status` changes. The record belongs to one user and training for
+// good (record another one instead), and `marked_at` is when the status last changed.
 public static class UpdateAttendance
 {
     private static readonly string[] ReadOnly = ["id", "training", "user", "marked_at"];

@@ -11,7 +11,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>PATCH of a group: the members sent, merged over the current name and description.</summary>
+// PATCH of a group: the members sent, merged over the current name and description.
 public static class UpdateGroup
 {
     private static readonly string[] ReadOnly = ["id"];

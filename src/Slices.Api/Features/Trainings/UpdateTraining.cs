@@ -11,10 +11,8 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-/// <summary>
-/// PUT and PATCH of a training (admin). Enrolments are not written here: <c>users</c> is read-only. Lowering
-/// <c>capacity</c> below the number enrolled violates <c>trainings_within_capacity</c>: 409 <c>training_full</c>.
-/// </summary>
+// PUT and PATCH of a training (admin). Enrolments are not written here: `users` is read-only. Lowering
+// `capacity` below the number enrolled violates `trainings_within_capacity`: 409 `training_full`.
 public static class UpdateTraining
 {
     private static readonly string[] ReadOnly = ["id", "users"];

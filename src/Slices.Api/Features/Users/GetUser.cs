@@ -10,7 +10,7 @@ namespace Slices.Api.Features.Users;
 
 public static class GetUser
 {
-    /// <summary><paramref name="Key"/> null means the caller; anyone else's profile is only for admins (404 otherwise).</summary>
+    // Key null means the caller; anyone else's profile is only for admins (404 otherwise).
     public sealed record GetUserQuery(string? Key, Caller Caller) : IQuery<Result<Versioned<UserProfile>>>;
 
     public sealed class Endpoint : ICarterModule

@@ -14,7 +14,7 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Users;
 
-/// <summary>PUT (admin) and PATCH (admin, or yourself without role, groups and is_active) of a profile.</summary>
+// PUT (admin) and PATCH (admin, or yourself without role, groups and is_active) of a profile.
 public static class UpdateUser
 {
     private static readonly string[] AlwaysReadOnly = ["id", "created_at"];
@@ -38,7 +38,7 @@ public static class UpdateUser
             new(p.Username, p.Email, p.PhoneNumber, p.FirstName, p.LastName, p.ThirdName, p.BirthDate, p.Role, p.Groups, p.IsActive, null, null);
     }
 
-    /// <summary><paramref name="Key"/> null means the caller.</summary>
+    // Key null means the caller.
     public sealed record ReplaceUserCommand(string? Key, Caller Caller, UserChanges Changes, long? IfMatch) : ICommand<Result<Versioned<UserProfile>>>;
 
     public sealed class Endpoint : ICarterModule
@@ -63,7 +63,7 @@ public static class UpdateUser
                 .WithProblems();
         }
 
-        /// <summary>Both PATCH routes: <c>/me</c> has no <c>username</c> route value, which means the caller.</summary>
+        // Both PATCH routes: `/me` has no `username` route value, which means the caller.
         private static Task<Results<Ok<UserProfile>, StatusCodeHttpResult, ProblemHttpResult>> PatchAsync(
             JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct)
         {

@@ -9,7 +9,7 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Users;
 
-/// <summary>A user as every account route shows it. Shared by the Users and Auth slices, which all answer with it.</summary>
+// A user as every account route shows it. Shared by the Users and Auth slices, which all answer with it.
 public sealed record UserProfile(
     long Id,
     string? Username,
@@ -26,7 +26,7 @@ public sealed record UserProfile(
 
 public static partial class UserProfiles
 {
-    /// <summary>Selects <see cref="UserProfile"/> columns plus <c>version</c>; append a WHERE on <c>u</c>.</summary>
+    // Selects UserProfile columns plus `version`; append a WHERE on `u`.
     public const string Select = """
         SELECT u.id, u.username::text, u.email::text, u.phone_number, u.first_name, u.last_name, u.third_name, u.birth_date,
                u.role, ARRAY(SELECT gm.group_id FROM group_members gm WHERE gm.user_id = u.id ORDER BY gm.group_id) AS groups,
@@ -46,7 +46,7 @@ public static partial class UserProfiles
         return rows.Select(r => r.ToProfile()).ToList();
     }
 
-    /// <summary>Finds <c>/api/users/{username}</c>: by username, or by email for accounts that have no username.</summary>
+    // Finds `/api/users/{username}`: by username, or by email for accounts that have no username.
     public const string ByKey = "(u.username = @key::citext OR (u.username IS NULL AND u.email = @key::citext))";
 
     [GeneratedRegex(@"^[\w.@+-]{1,150}$")]

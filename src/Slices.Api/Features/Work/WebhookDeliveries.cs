@@ -2,12 +2,12 @@ using System.Text.Json;
 
 namespace Slices.Api.Features.Work;
 
-/// <summary>An outgoing webhook as admins see it in lists. Shared by the webhook admin slices.</summary>
+// An outgoing webhook as admins see it in lists. Shared by the webhook admin slices.
 public sealed record WebhookSummary(
     long Id, Guid DeliveryId, string Url, string EventType, string State, long Attempts, int? LastStatusCode, string? LastError,
     long? Job, DateTime CreatedAt, DateTime? DeliveredAt);
 
-/// <summary>One delivery with its body and every attempt.</summary>
+// One delivery with its body and every attempt.
 public sealed record WebhookDetail(
     long Id, Guid DeliveryId, string Url, string EventType, string State, long Attempts, int? LastStatusCode, string? LastError,
     long? Job, DateTime CreatedAt, DateTime? DeliveredAt, JsonElement Body, IReadOnlyList<WebhookAttempt> AttemptLog);
@@ -18,7 +18,7 @@ public static class WebhookDeliveries
 {
     public static readonly string[] States = ["pending", "delivered", "failed"];
 
-    /// <summary>Selects <see cref="WebhookSummary"/> columns from <c>webhook_deliveries d</c>; append a WHERE on <c>d</c>.</summary>
+    // Selects WebhookSummary columns from `webhook_deliveries d`; append a WHERE on `d`.
     public const string SelectSummary = """
         SELECT d.id, d.delivery_id, d.url, d.event_type, d.state,
                (SELECT count(*) FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts,

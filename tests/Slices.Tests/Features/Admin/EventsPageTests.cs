@@ -190,11 +190,11 @@ public sealed partial class EventsPageTests(SlicesFixture fx)
 
     internal static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    /// <summary>The events of the list, in order, by the links of their rows.</summary>
+    // The events of the list, in order, by the links of their rows.
     internal static long[] EventIds(PanelPage page) =>
         EventLinks().Matches(page.Html.Split("<tbody>")[1]).Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
 
-    /// <summary>The part of an event page about one organization.</summary>
+    // The part of an event page about one organization.
     private static string Section(PanelPage page, long organization) =>
         page.Html.Split($"aria-labelledby=\"organization-{organization}\"")[1].Split("</section>")[0];
 

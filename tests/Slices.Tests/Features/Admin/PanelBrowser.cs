@@ -9,11 +9,9 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Admin;
 
-/// <summary>
-/// A real browser on the admin panel: the service on a Kestrel port of 127.0.0.1 (over the suite's database) and
-/// Debian's headless Chromium driven by Playwright. Playwright never downloads a browser here: it launches
-/// <see cref="ChromiumPath"/>, which <c>.ci/run</c> installs. Without it the browser tests skip, saying so.
-/// </summary>
+// A real browser on the admin panel: the service on a Kestrel port of 127.0.0.1 (over the suite's database) and
+// Debian's headless Chromium driven by Playwright. Playwright never downloads a browser here: it launches
+// ChromiumPath, which `.ci/run` installs. Without it the browser tests skip, saying so.
 public sealed class PanelBrowser(SlicesFixture fx) : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
@@ -30,7 +28,7 @@ public sealed class PanelBrowser(SlicesFixture fx) : IAsyncLifetime
 
     public string BaseUrl { get; private set; } = string.Empty;
 
-    /// <summary>Where the screenshots go: <c>TestResults/screenshots</c> at the repository root (git-ignored).</summary>
+    // Where the screenshots go: `TestResults/screenshots` at the repository root (git-ignored).
     public static string ScreenshotFolder { get; } = FindScreenshotFolder();
 
     public async ValueTask InitializeAsync()
@@ -61,7 +59,7 @@ public sealed class PanelBrowser(SlicesFixture fx) : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotFolder);
     }
 
-    /// <summary>A fresh browser context (its own cookies) with one page; skips the test when there is no Chromium.</summary>
+    // A fresh browser context (its own cookies) with one page; skips the test when there is no Chromium.
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
     {
         if (browser is null)
@@ -74,7 +72,7 @@ public sealed class PanelBrowser(SlicesFixture fx) : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
-    /// <summary>Signs in through the form, with the keyboard only, as the suite's admin.</summary>
+    // Signs in through the form, with the keyboard only, as the suite's admin.
     public static async Task SignInAsync(IPage page, string path = "/admin")
     {
         await page.GotoAsync(path);

@@ -10,7 +10,7 @@ using static Slices.Tests.Features.Stages.StageTestData;
 
 namespace Slices.Tests.Features.Admin;
 
-/// <summary>The admin panel in headless Chromium, as an admin uses it; each test saves screenshots of the pages it visits.</summary>
+// The admin panel in headless Chromium, as an admin uses it; each test saves screenshots of the pages it visits.
 public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : IClassFixture<PanelBrowser>
 {
     [Fact]
@@ -209,7 +209,7 @@ public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : 
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin/signin"));
     }
 
-    /// <summary>The image's width in pixels once decoded; 0 when it did not load (a broken src, or refused by the CSP).</summary>
+    // The image's width in pixels once decoded; 0 when it did not load (a broken src, or refused by the CSP).
     private static Task<int> NaturalWidthAsync(ILocator image) =>
         image.EvaluateAsync<int>("img => img.decode().then(() => img.naturalWidth, () => 0)");
 }

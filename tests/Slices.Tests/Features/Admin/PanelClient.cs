@@ -6,15 +6,15 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Admin;
 
-/// <summary>One response of the panel: status, redirect target and the HTML.</summary>
+// One response of the panel: status, redirect target and the HTML.
 public sealed partial record PanelPage(HttpStatusCode Status, string Html, HttpResponseMessage Response)
 {
     public string? Location => Response.Headers.Location?.OriginalString;
 
-    /// <summary>The HTML with its character references decoded, for asserting what a reader sees.</summary>
+    // The HTML with its character references decoded, for asserting what a reader sees.
     public string Text => WebUtility.HtmlDecode(Html);
 
-    /// <summary>The antiforgery token rendered into the page's forms.</summary>
+    // The antiforgery token rendered into the page's forms.
     public string Token => AntiforgeryToken().Match(Html) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("The page has no antiforgery token.");
 
     public PanelPage Is(HttpStatusCode expected)
@@ -23,7 +23,7 @@ public sealed partial record PanelPage(HttpStatusCode Status, string Html, HttpR
         return this;
     }
 
-    /// <summary>Asserts a redirect to the sign-in page, as an anonymous visitor gets.</summary>
+    // Asserts a redirect to the sign-in page, as an anonymous visitor gets.
     public PanelPage IsSentToSignIn()
     {
         Is(HttpStatusCode.Found);
@@ -35,10 +35,8 @@ public sealed partial record PanelPage(HttpStatusCode Status, string Html, HttpR
     private static partial Regex AntiforgeryToken();
 }
 
-/// <summary>
-/// The admin panel as a browser without script uses it, over the test host: keeps cookies, does not follow redirects,
-/// and posts forms the way the pages render them (<c>_handler</c> names the form; the page's antiforgery token).
-/// </summary>
+// The admin panel as a browser without script uses it, over the test host: keeps cookies, does not follow redirects,
+// and posts forms the way the pages render them (`_handler` names the form; the page's antiforgery token).
 public sealed class PanelClient : IDisposable
 {
     private readonly HttpClient http;
@@ -53,11 +51,11 @@ public sealed class PanelClient : IDisposable
 
     public Cookie? SessionCookie => Cookies.GetCookies(new Uri("http://localhost/admin")).FirstOrDefault(c => c.Name == "slices_admin");
 
-    /// <summary>A client signed in as the suite's admin.</summary>
+    // A client signed in as the suite's admin.
     public static Task<PanelClient> SignedInAsync(SlicesFixture fx, string username = SlicesFixture.AdminUsername, string password = SlicesFixture.AdminPassword) =>
         SignedInAsync(fx.Host, username, password);
 
-    /// <summary>A client of <paramref name="host"/> (a host of its own, say) signed in as the suite's admin.</summary>
+    // A client of host (a host of its own, say) signed in as the suite's admin.
     public static async Task<PanelClient> SignedInAsync(IAlbaHost host, string username = SlicesFixture.AdminUsername, string password = SlicesFixture.AdminPassword)
     {
         var panel = new PanelClient(host);
@@ -82,7 +80,7 @@ public sealed class PanelClient : IDisposable
         return await SendAsync(request);
     }
 
-    /// <summary>Posts the form <paramref name="handler"/> to <paramref name="url"/>; <paramref name="token"/> null leaves the antiforgery token out.</summary>
+    // Posts the form handler to url; token null leaves the antiforgery token out.
     public async Task<PanelPage> PostAsync(string url, string handler, string? token, Dictionary<string, string>? fields = null)
     {
         var body = new Dictionary<string, string>(fields ?? []) { ["_handler"] = handler };

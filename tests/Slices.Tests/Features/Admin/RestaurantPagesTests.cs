@@ -124,7 +124,7 @@ public sealed partial class ReservationsPageTests(SlicesFixture fx)
         Assert.Equal("pending", await StatusAsync(id, admin));
     }
 
-    /// <summary>A day of its own, far enough ahead that other tests' reservations rarely share it (midnight UTC).</summary>
+    // A day of its own, far enough ahead that other tests' reservations rarely share it (midnight UTC).
     internal static DateTimeOffset FarDay() => Future(days: Random.Shared.Next(400, 3000), hour: 0);
 
     internal static string Day(DateTimeOffset day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -141,7 +141,7 @@ public sealed partial class ReservationsPageTests(SlicesFixture fx)
     private static partial Regex RowId();
 }
 
-/// <summary>Confirming through the page on a host wired to SMTP and the accounting receiver: the API's email and event.</summary>
+// Confirming through the page on a host wired to SMTP and the accounting receiver: the API's email and event.
 public sealed class ReservationsPageNoticeTests(RestaurantHost r) : IClassFixture<RestaurantHost>
 {
     [Fact]

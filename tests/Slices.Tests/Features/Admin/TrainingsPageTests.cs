@@ -7,7 +7,7 @@ namespace Slices.Tests.Features.Admin;
 
 public sealed class TrainingsPageTests(SlicesFixture fx)
 {
-    /// <summary>A Monday far in the future, rarely the same for two tests, so the week holds only this test's trainings.</summary>
+    // A Monday far in the future, rarely the same for two tests, so the week holds only this test's trainings.
     internal static DateOnly FarMonday()
     {
         var day = new DateOnly(2200, 1, 6).AddDays(7 * Random.Shared.Next(0, 50_000)); // 2200-01-06 is a Monday

@@ -4,7 +4,7 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Cassettes;
 
-/// <summary>Cassettes for tests: unique titles and directors, so parallel tests never see each other's data.</summary>
+// Cassettes for tests: unique titles and directors, so parallel tests never see each other's data.
 public static class Catalogue
 {
     public static string Unique(string prefix) => $"{prefix} {Guid.NewGuid():N}";

@@ -11,7 +11,7 @@ public sealed class ListCassettesTests(SlicesFixture fx)
         return reply.Array.Select(c => c!["title"]!.GetValue<string>()).ToArray();
     }
 
-    /// <summary>Three cassettes by one unique director: "b", "A", "c" (titles suffixed by the tag), released 1980, 1990, 1985.</summary>
+    // Three cassettes by one unique director: "b", "A", "c" (titles suffixed by the tag), released 1980, 1990, 1985.
     private async Task<(string Director, string Tag)> ThreeByOneDirectorAsync()
     {
         var tag = Guid.NewGuid().ToString("N");

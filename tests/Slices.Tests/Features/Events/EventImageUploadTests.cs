@@ -4,7 +4,7 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Events;
 
-/// <summary>Images reach an event through multipart PUT/PATCH (admin) and are served from /media.</summary>
+// Images reach an event through multipart PUT/PATCH (admin) and are served from /media.
 public sealed class EventImageUploadTests(SlicesFixture fx)
 {
     [Fact]

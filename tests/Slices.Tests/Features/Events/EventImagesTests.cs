@@ -2,7 +2,7 @@ using Slices.Api.Features.Events;
 
 namespace Slices.Tests.Features.Events;
 
-/// <summary>The image checks and storage the event creation route relies on, tested directly.</summary>
+// The image checks and storage the event creation route relies on, tested directly.
 public sealed class EventImagesTests : IDisposable
 {
     private readonly string root = Path.Combine(Path.GetTempPath(), $"slices-images-{Guid.NewGuid():N}");

@@ -8,7 +8,7 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Events;
 
-/// <summary>Test data for the events directory: events go in by SQL (their creation route comes later), organizations over HTTP.</summary>
+// Test data for the events directory: events go in by SQL (their creation route comes later), organizations over HTTP.
 internal static class EventsTestData
 {
     // A 1×1 PNG, and the leading bytes of a JPEG (JFIF) and a WebP (RIFF/WEBP) padded to a plausible file.
@@ -52,14 +52,14 @@ internal static class EventsTestData
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Stores <paramref name="image"/> under the media root as an upload is stored; returns what <c>events.image</c> holds.</summary>
+    // Stores image under the media root as an upload is stored; returns what `events.image` holds.
     public static async Task<string> SaveImageAsync(this SlicesFixture fx, byte[] image)
     {
         using var content = new MemoryStream(image);
         return (await EventImages.SaveAsync(fx.MediaRoot(), content, TestContext.Current.CancellationToken)).Value;
     }
 
-    /// <summary>A new organization created by <paramref name="token"/>'s owner (who becomes a member unless admin).</summary>
+    // A new organization created by token's owner (who becomes a member unless admin).
     public static async Task<long> NewOrganizationAsync(this SlicesFixture fx, string token, string? title = null, long[]? users = null, string? postcode = null, string? address = null) =>
         (await fx.Api.PostAsync("/api/organizations", new { title = title ?? $"Org {Tag()}", users, postcode, address }, token)).Is(HttpStatusCode.Created).Id;
 

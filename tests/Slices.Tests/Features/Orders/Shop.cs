@@ -5,7 +5,7 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Orders;
 
-/// <summary>Order bodies and placed orders for tests.</summary>
+// Order bodies and placed orders for tests.
 public static class Shop
 {
     public static object Items(params (long Cassette, int Quantity)[] items) =>

@@ -7,7 +7,7 @@ using static Slices.Tests.Features.Restaurant.RestaurantTestData;
 
 namespace Slices.Tests.Features.Restaurant;
 
-/// <summary>The accounting system: signed events at a real HTTP receiver, and its signed callbacks.</summary>
+// The accounting system: signed events at a real HTTP receiver, and its signed callbacks.
 public sealed class AccountingTests(RestaurantHost r, SlicesFixture fx) : IClassFixture<RestaurantHost>
 {
     private async Task<(long Id, string Email, long Table)> RequestAsync(DateTimeOffset? start = null)

@@ -4,7 +4,7 @@ using static Slices.Tests.Features.Restaurant.RestaurantTestData;
 
 namespace Slices.Tests.Features.Restaurant;
 
-/// <summary>The customer's emails as a real SMTP server receives them, and the cancel link in them, followed as a browser would.</summary>
+// The customer's emails as a real SMTP server receives them, and the cancel link in them, followed as a browser would.
 public sealed class CancelLinkTests(RestaurantHost r) : IClassFixture<RestaurantHost>
 {
     private static Dictionary<string, string> Browser => new() { ["Accept"] = "text/html,application/xhtml+xml" };

@@ -12,20 +12,18 @@ using Slices.Tests.Work;
 
 namespace Slices.Tests.Features.Restaurant;
 
-/// <summary>
-/// Tables and reservations for one test. Tables are shared by parallel tests, so each test creates its own (unique
-/// labels) and reads results through the ids it created; its prices sit in a window of its own.
-/// </summary>
+// Tables and reservations for one test. Tables are shared by parallel tests, so each test creates its own (unique
+// labels) and reads results through the ids it created; its prices sit in a window of its own.
 internal static partial class RestaurantTestData
 {
     public static string UniqueLabel(string prefix = "T") => $"{prefix}-{Guid.NewGuid():N}"[..24];
 
-    /// <summary>A price window no other test is likely to use: [Base, Base + 1.00].</summary>
+    // A price window no other test is likely to use: [Base, Base + 1.00].
     public static decimal PriceBase() => Random.Shared.Next(10_000_000, 90_000_000) / 100m;
 
     public static string Money(decimal d) => d.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>An instant whole minutes ahead of now, as the contract writes instants.</summary>
+    // An instant whole minutes ahead of now, as the contract writes instants.
     public static DateTimeOffset Future(int days = 30, int hour = 18, int minute = 0) =>
         new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(days).AddHours(hour).AddMinutes(minute);
 
@@ -56,7 +54,7 @@ internal static partial class RestaurantTestData
 
     public static string Email() => $"guest-{Guid.NewGuid():N}@example.com";
 
-    /// <summary>Posts <paramref name="body"/> to the callback signed with <paramref name="secret"/>, computed here independently of the service.</summary>
+    // Posts body to the callback signed with secret, computed here independently of the service.
     public static Task<Reply> CallbackAsync(this ApiClient api, string body, string? secret, string? signature = null)
     {
         var headers = new Dictionary<string, string>();
@@ -77,7 +75,7 @@ internal static partial class RestaurantTestData
     [GeneratedRegex(@"https?://\S+/api/restaurant/reservations/cancel\?token=[A-Za-z0-9._%-]+")]
     private static partial Regex CancelLink();
 
-    /// <summary>The cancel link in an email's text body, which must be the same as the one in its HTML body.</summary>
+    // The cancel link in an email's text body, which must be the same as the one in its HTML body.
     public static Uri CancelLinkIn(MimeMessage mail)
     {
         var text = CancelLink().Match(mail.TextBody ?? string.Empty);
@@ -87,10 +85,8 @@ internal static partial class RestaurantTestData
     }
 }
 
-/// <summary>
-/// A service instance on a database of its own, wired to a real SMTP server and a real HTTP receiver standing in for
-/// the accounting system. One per test class; the tests of a class tell their mail and events apart by address and id.
-/// </summary>
+// A service instance on a database of its own, wired to a real SMTP server and a real HTTP receiver standing in for
+// the accounting system. One per test class; the tests of a class tell their mail and events apart by address and id.
 public sealed class RestaurantHost(SlicesFixture fx) : IAsyncLifetime
 {
     public const string Secret = "restaurant-accounting-test-secret";
@@ -127,7 +123,7 @@ public sealed class RestaurantHost(SlicesFixture fx) : IAsyncLifetime
         Admin = (await Host.Api.LogInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword)).Token;
     }
 
-    /// <summary>The events the accounting receiver got about <paramref name="reservation"/>, in arrival order.</summary>
+    // The events the accounting receiver got about reservation, in arrival order.
     public IReadOnlyList<(string Event, JsonNode Body, WebhookReceiver.Received Request)> EventsOf(long reservation) =>
         Accounting.Requests
             .Select(r => (Request: r, Body: JsonNode.Parse(r.Body)!))
@@ -143,7 +139,7 @@ public sealed class RestaurantHost(SlicesFixture fx) : IAsyncLifetime
         return (found.Body, found.Request);
     }
 
-    /// <summary>Emails and deliveries written for a reservation: the outbox rows, there as soon as the change commits.</summary>
+    // Emails and deliveries written for a reservation: the outbox rows, there as soon as the change commits.
     public async Task<(long Emails, long Webhooks)> OutboxCountsAsync(string email, long reservation) =>
         (await Host.ScalarAsync<long>("SELECT count(*) FROM outbox_emails WHERE to_address = @email", new { email }),
          await Host.ScalarAsync<long>(
@@ -158,7 +154,7 @@ public sealed class RestaurantHost(SlicesFixture fx) : IAsyncLifetime
     }
 }
 
-/// <summary>The SMTP server's messages by recipient: waits for the next one to an address, keeping the others for later.</summary>
+// The SMTP server's messages by recipient: waits for the next one to an address, keeping the others for later.
 public sealed class Mailbox(SmtpSink smtp) : IDisposable
 {
     private readonly List<MimeMessage> kept = [];

@@ -6,7 +6,7 @@ namespace Slices.Tests.Features.Restaurant;
 
 public sealed class SearchTablesTests(SlicesFixture fx)
 {
-    /// <summary>Four open tables priced inside this test's own window, and one closed one.</summary>
+    // Four open tables priced inside this test's own window, and one closed one.
     private sealed record Floor(decimal Base, long Window2, long Booth4, long Room12, long Regular6, long Closed4);
 
     private async Task<Floor> FloorAsync()
@@ -23,7 +23,7 @@ public sealed class SearchTablesTests(SlicesFixture fx)
             await Table("cabin", 4, 0.40m, open: false));
     }
 
-    /// <summary>The ids of this test's tables that a search answers, inside its price window unless the query sets one.</summary>
+    // The ids of this test's tables that a search answers, inside its price window unless the query sets one.
     private async Task<long[]> SearchAsync(Floor f, string query, string? token = null)
     {
         var window = query.Contains("price_", StringComparison.Ordinal) ? "" : $"&price_min={Money(f.Base)}&price_max={Money(f.Base + 1)}";

@@ -4,7 +4,7 @@ using static Slices.Tests.Features.Stages.StageTestData;
 
 namespace Slices.Tests.Features.Stages;
 
-/// <summary>Whose bookings a caller sees and changes: one's own, or any for an admin; another user's is a 404.</summary>
+// Whose bookings a caller sees and changes: one's own, or any for an admin; another user's is a 404.
 public sealed class BookingAccessTests(SlicesFixture fx)
 {
     [Fact]

@@ -65,10 +65,8 @@ public sealed class DeactivateBookingsTests(SlicesFixture fx)
     }
 }
 
-/// <summary>
-/// Deactivating every booking would pull the slots from under the other booking tests, so this runs alone,
-/// after the parallel tests (DisableParallelization).
-/// </summary>
+// Deactivating every booking would pull the slots from under the other booking tests, so this runs alone,
+// after the parallel tests (DisableParallelization).
 [CollectionDefinition(nameof(DeactivatesEveryBooking), DisableParallelization = true)]
 public sealed class DeactivatesEveryBooking;
 

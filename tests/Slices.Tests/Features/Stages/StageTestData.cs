@@ -4,10 +4,10 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Stages;
 
-/// <summary>Unique services and stages for one test, and a random future date, so tests never share a slot.</summary>
+// Unique services and stages for one test, and a random future date, so tests never share a slot.
 internal static class StageTestData
 {
-    /// <summary>A day 30–400 days ahead of the real clock: never "in the past", rarely the same for two tests.</summary>
+    // A day 30–400 days ahead of the real clock: never "in the past", rarely the same for two tests.
     public static string FutureDate() => DateOnly.FromDateTime(DateTime.Now).AddDays(Random.Shared.Next(30, 400)).ToString("yyyy-MM-dd");
 
     public static string Unique(string prefix) => $"{prefix} {Guid.NewGuid():N}";
@@ -15,7 +15,7 @@ internal static class StageTestData
     public static async Task<long> NewServiceAsync(this SlicesFixture fx, string? name = null) =>
         (await fx.Api.PostAsync("/api/services", new { name = name ?? Unique("service") }, await fx.AdminTokenAsync())).Is(HttpStatusCode.Created).Id;
 
-    /// <summary>A stage open 09:00–22:00 unless told otherwise.</summary>
+    // A stage open 09:00–22:00 unless told otherwise.
     public static async Task<JsonNode> NewStageAsync(
         this SlicesFixture fx, long[]? services = null, string open = "09:00", string close = "22:00", string? name = null, string? address = null)
     {

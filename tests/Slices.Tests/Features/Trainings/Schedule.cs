@@ -4,7 +4,7 @@ using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Trainings;
 
-/// <summary>Test data for the training schedule, made through the API as an admin: a fresh group per test.</summary>
+// Test data for the training schedule, made through the API as an admin: a fresh group per test.
 public static class Schedule
 {
     public static async Task<long> NewGroupAsync(this SlicesFixture fx, params TestUser[] members)

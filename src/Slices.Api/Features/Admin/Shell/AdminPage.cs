@@ -10,12 +10,10 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Admin.Shell;
 
-/// <summary>
-/// What every panel page leans on: the request, the mediator, and one way to show what went wrong. Messages go through
-/// the mediator exactly as the API sends them, so the same validators run; a validation failure or a <see cref="Failure"/>
-/// (or a violated constraint the API would answer as a problem) becomes a message on the page and the response's status
-/// code instead of problem+json.
-/// </summary>
+// What every panel page leans on: the request, the mediator, and one way to show what went wrong. Messages go through
+// the mediator exactly as the API sends them, so the same validators run; a validation failure or a Failure
+// (or a violated constraint the API would answer as a problem) becomes a message on the page and the response's status
+// code instead of problem+json.
 public abstract class AdminPage : ComponentBase
 {
     public const int PageSize = 50;
@@ -36,28 +34,28 @@ public abstract class AdminPage : ComponentBase
 
     protected IReadOnlyList<string> Problems => problems;
 
-    /// <summary>The signed-in admin, as handlers take the caller.</summary>
+    // The signed-in admin, as handlers take the caller.
     protected Caller Admin => HttpContext.User.Caller();
 
     protected CancellationToken Aborted => HttpContext.RequestAborted;
 
-    /// <summary>Sends a query; null (and messages on the page) when it is invalid.</summary>
+    // Sends a query; null (and messages on the page) when it is invalid.
     protected async Task<T?> SendAsync<T>(IQuery<T> query)
         where T : class => await ValidatedAsync(() => Mediator.Send(query, Aborted));
 
-    /// <summary>Sends a command; null (and messages on the page) when it is invalid.</summary>
+    // Sends a command; null (and messages on the page) when it is invalid.
     protected async Task<T?> SendAsync<T>(ICommand<T> command)
         where T : class => await ValidatedAsync(() => Mediator.Send(command, Aborted));
 
-    /// <summary>Sends a query answering a <see cref="Result{T}"/>; null (and the failure on the page) when it fails.</summary>
+    // Sends a query answering a Result<T>; null (and the failure on the page) when it fails.
     protected async Task<T?> SendOrFailAsync<T>(IQuery<Result<T>> query)
         where T : class => Unwrap(await ValidatedAsync(async () => (Result<T>?)await Mediator.Send(query, Aborted)));
 
-    /// <summary>Sends a command answering a <see cref="Result{T}"/>; null (and the failure on the page) when it fails.</summary>
+    // Sends a command answering a Result<T>; null (and the failure on the page) when it fails.
     protected async Task<T?> SendOrFailAsync<T>(ICommand<Result<T>> command)
         where T : class => Unwrap(await ValidatedAsync(async () => (Result<T>?)await Mediator.Send(command, Aborted)));
 
-    /// <summary>Shows <paramref name="message"/> and answers <paramref name="status"/> (the first failure's status wins); 404 shows the not-found page.</summary>
+    // Shows message and answers status (the first failure's status wins); 404 shows the not-found page.
     protected void Fail(int status, string message)
     {
         if (status == StatusCodes.Status404NotFound)
@@ -75,7 +73,7 @@ public abstract class AdminPage : ComponentBase
         problems.Add(message);
     }
 
-    /// <summary>A <c>yyyy-MM-dd</c> query value; a malformed one is a 400 naming <paramref name="label"/>.</summary>
+    // A `yyyy-MM-dd` query value; a malformed one is a 400 naming label.
     protected DateOnly? ParseDate(string? value, string label)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -92,7 +90,7 @@ public abstract class AdminPage : ComponentBase
         return null;
     }
 
-    /// <summary>A positive whole-number query value (an id); a malformed one is a 400 naming <paramref name="label"/>.</summary>
+    // A positive whole-number query value (an id); a malformed one is a 400 naming label.
     protected long? ParseId(string? value, string label)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -109,7 +107,7 @@ public abstract class AdminPage : ComponentBase
         return null;
     }
 
-    /// <summary>The id in a page's address (<c>/admin/events/{id}</c>); anything but a positive number is the not-found page.</summary>
+    // The id in a page's address (`/admin/events/{id}`); anything but a positive number is the not-found page.
     protected long? PathId(string value)
     {
         if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0)
@@ -121,19 +119,19 @@ public abstract class AdminPage : ComponentBase
         return null;
     }
 
-    /// <summary>The 1-based page number from <c>?page=</c>: anything unusable is the first page.</summary>
+    // The 1-based page number from `?page=`: anything unusable is the first page.
     protected static int PageNumber(string? value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 100_000 ? n : 1;
 
     protected static int OffsetOf(int pageNumber) => (pageNumber - 1) * PageSize;
 
-    /// <summary><paramref name="path"/> with the non-empty <paramref name="query"/> values, URL-encoded.</summary>
+    // path with the non-empty query values, URL-encoded.
     protected static string Href(string path, params (string Key, string? Value)[] query) =>
         QueryHelpers.AddQueryString(path, query.Where(q => !string.IsNullOrEmpty(q.Value)).Select(q => KeyValuePair.Create(q.Key, q.Value)));
 
     protected static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    /// <summary>The value, or a dash for an empty one.</summary>
+    // The value, or a dash for an empty one.
     protected static string OrDash(string? value) => string.IsNullOrWhiteSpace(value) ? "—" : value;
 
     protected static string Day(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

@@ -1,9 +1,9 @@
 namespace Slices.Api.Features.Admin.Shell;
 
-/// <summary>A page of the panel as the navigation and the start page list it.</summary>
+// A page of the panel as the navigation and the start page list it.
 public sealed record AdminSection(string Href, string Label, string Description);
 
-/// <summary>The panel's sections, in navigation order. A new page is one file in <c>Pages/</c> and one line here.</summary>
+// The panel's sections, in navigation order. A new page is one file in `Pages/` and one line here.
 public static class AdminSections
 {
     public static readonly IReadOnlyList<AdminSection> All =
