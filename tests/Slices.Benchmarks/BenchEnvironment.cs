@@ -65,13 +65,22 @@ public sealed class BenchEnvironment : IAsyncDisposable
         psi.Environment["RateLimits__PublicWrite__PermitLimit"] = "1000000";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Data__Root"] = Path.Combine(dir, "app-data");
+        // SLICES_SERVICE_X=v in the benchmark's environment sets X=v for the service only (runtime knobs such as
+        // DOTNET_gcServer, measured without also changing the load generator).
+        foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, (string?)e.Value))
+                     .Where(e => e.Item1.StartsWith("SLICES_SERVICE_", StringComparison.Ordinal)))
+        {
+            psi.Environment[key["SLICES_SERVICE_".Length..]] = value;
+        }
+
         env.service = Process.Start(psi)!;
         env.service.OutputDataReceived += (_, _) => { };
         env.service.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
         env.service.BeginOutputReadLine();
         env.service.BeginErrorReadLine();
 
-        env.Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        env.Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10), UseProxy = false, UseCookies = false })
         {
             BaseAddress = env.BaseAddress,
         };

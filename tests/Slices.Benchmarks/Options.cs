@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Slices.Benchmarks;
 
-public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, int Connections, int Rows)
+public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Rows)
 {
     public static Options Parse(string[] args)
     {
@@ -19,6 +19,7 @@ public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup
             Get("--scenario", "all"),
             Seconds(Get("--duration", "20s")),
             Seconds(Get("--warmup", "3s")),
+            Seconds(Get("--service-warmup", "15s")),
             int.Parse(Get("--connections", "32"), CultureInfo.InvariantCulture),
             int.Parse(Get("--rows", "10000"), CultureInfo.InvariantCulture));
     }

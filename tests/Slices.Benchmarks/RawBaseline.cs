@@ -1,10 +1,12 @@
 using Dapper;
 using Npgsql;
+using Slices.Api.Common.Data;
 
 namespace Slices.Benchmarks;
 
 // The SQL behind GET /api/stages/{id}, served by a bare minimal-API endpoint in this process: no auth, no session
-// check, no validation, no mediator, no problem details. What the slice pipeline costs is the difference.
+// check, no validation, no mediator, no problem details. It reads through the same prepared-statement helper and
+// connection (unix socket) as the service, so what the slice pipeline costs is the difference.
 public static class RawBaseline
 {
     private const string Sql = """
@@ -26,7 +28,7 @@ public static class RawBaseline
         app.MapGet("/raw/stages/{id:long}", async (long id) =>
         {
             await using var conn = await db.OpenConnectionAsync();
-            var row = await conn.QuerySingleOrDefaultAsync<StageRow>(Sql, new { id });
+            var row = (await conn.QueryPreparedAsync<StageRow>(Sql, null, CancellationToken.None, new NpgsqlParameter<long>("id", id))).SingleOrDefault();
             return row is null ? Results.NotFound() : Results.Ok(row);
         });
         await app.StartAsync();

@@ -48,7 +48,8 @@ public static class Database
         // Measured in the benchmarks (README "Performance"): no DISCARD ALL round trip when a connection goes back
         // to the pool. Automatic preparation (Max Auto Prepare) is left off on purpose: with it, Npgsql 10.0.3 failed
         // with "unexpected backend message DataRow" after a statement had failed on the same connection (found by
-        // the hostile-input sweep). Explicit settings win.
+        // the hostile-input sweep; npgsql/npgsql#6391, reproduced in PreparedStatementTests). Hot reads prepare
+        // explicitly instead (Db.QueryPreparedAsync). Explicit settings win.
         if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
         {
             csb.NoResetOnClose = true;

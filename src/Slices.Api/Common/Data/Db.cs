@@ -1,3 +1,4 @@
+using Dapper;
 using Npgsql;
 using Slices.Api.Common.Http;
 
@@ -31,5 +32,26 @@ public static class Db
                 await Task.Delay(Random.Shared.Next(5, 50) * attempt, ct);
             }
         }
+    }
+
+    // Reads rows with an explicitly prepared statement: PostgreSQL parses it once per physical connection and Npgsql
+    // keeps it across pool returns, so later calls only bind and execute. For fixed-text reads on hot routes; measured
+    // in the benchmarks (README "Performance"): +25 % requests/s on GET /api/stages/{id}, because unprepared, the
+    // parse and plan cost PostgreSQL as much CPU as the rest of the query (pgbench: 66k/s prepared, 34k/s unprepared).
+    // Automatic preparation (Max Auto Prepare) stays off: see AddSlicesDatabase.
+    public static async Task<IReadOnlyList<T>> QueryPreparedAsync<T>(this NpgsqlConnection conn, string sql, NpgsqlTransaction? tx, CancellationToken ct, params NpgsqlParameter[] parameters)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        cmd.Parameters.AddRange(parameters);
+        await cmd.PrepareAsync(ct);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var parse = reader.GetRowParser<T>();
+        var rows = new List<T>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(parse(reader));
+        }
+
+        return rows;
     }
 }

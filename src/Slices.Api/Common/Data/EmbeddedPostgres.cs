@@ -28,8 +28,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public string DataDirectory => dataDir;
 
+    // Over the server's unix socket when it has one (the data directory), else TCP on 127.0.0.1. Measured in the
+    // benchmarks (README "Performance"): the socket serves GET /api/stages/{id} about 25 % faster than loopback TCP.
     public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database}";
+        $"Host={SocketDirectory ?? "127.0.0.1"};Port={Port};Username=postgres;Database={database}";
+
+    // The socket lives in the data directory (reachable by the server's user by construction) when its path fits a
+    // socket address (107 bytes) and the directory can be quoted for the server's command line.
+    private string? SocketDirectory =>
+        OperatingSystem.IsWindows() || dataDir.Length + "/.s.PGSQL.65535".Length > 107 || dataDir.Contains('\'', StringComparison.Ordinal)
+            ? null
+            : dataDir;
 
     // Starts (initialising on first use) a cluster in dataDir and ensures database.
     public static async Task<EmbeddedPostgres> StartAsync(string dataDir, string database, ILogger logger, bool durable, CancellationToken ct = default)
@@ -134,7 +143,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private async Task StartServerAsync(bool durable, CancellationToken ct)
     {
-        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300";
+        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{SocketDirectory}' -c max_connections=300";
         if (!durable)
         {
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
@@ -142,7 +151,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         await RunAsync(Path.Combine(binDir, "pg_ctl"),
             ["-D", dataDir, "-o", options, "-l", Path.Combine(dataDir, "server.log"), "-w", "-t", "60", "start"], asPostgresUser, ct);
-        logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port}, data in {DataDir}", Port, dataDir);
+        logger.LogInformation("Embedded PostgreSQL listening on 127.0.0.1:{Port} and in {Socket}, data in {DataDir}", Port, SocketDirectory ?? "(no unix socket)", dataDir);
     }
 
     private async Task EnsureDatabaseAsync(string database, CancellationToken ct)

@@ -65,8 +65,8 @@ public static class Stages
 
     public static async Task<Versioned<Stage>?> FindAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null)
     {
-        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"{Select} WHERE s.id = @id", new { id }, tx, cancellationToken: ct));
-        return row?.ToVersioned();
+        var rows = await conn.QueryPreparedAsync<Row>($"{Select} WHERE s.id = @id", tx, ct, new NpgsqlParameter<long>("id", id));
+        return rows.SingleOrDefault()?.ToVersioned();
     }
 
     public static async Task<IReadOnlyList<Stage>> ListAsync(NpgsqlConnection conn, string whereAndOrder, object args, CancellationToken ct)
