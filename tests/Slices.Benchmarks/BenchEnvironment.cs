@@ -36,7 +36,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public string AdminToken { get; private set; } = null!;
 
-    public static async Task<BenchEnvironment> StartAsync(int connections)
+    public static async Task<BenchEnvironment> StartAsync(int connections, int pool)
     {
         var root = RepositoryRoot();
         var dir = Path.Combine(Path.GetTempPath(), $"slices-bench-{Environment.ProcessId}");
@@ -57,7 +57,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
             WorkingDirectory = output,
         };
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["ConnectionStrings__Default"] = $"{env.ConnectionString};Maximum Pool Size={Math.Max(connections, 32)}";
+        psi.Environment["ConnectionStrings__Default"] = $"{env.ConnectionString};Maximum Pool Size={pool}";
         psi.Environment["Jwt__SigningKey"] = SigningKey;
         psi.Environment["Admin__Username"] = "admin";
         psi.Environment["Admin__Password"] = Password;
@@ -75,7 +75,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
         }
 
         env.service = Process.Start(psi)!;
-        env.service.OutputDataReceived += (_, _) => { };
+        // The service logs warnings and errors only (Logging__LogLevel__Default above): show every line of both streams.
+        env.service.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
         env.service.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
         env.service.BeginOutputReadLine();
         env.service.BeginErrorReadLine();

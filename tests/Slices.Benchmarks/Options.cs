@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Slices.Benchmarks;
 
-public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Rows)
+public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Pool, int Rows)
 {
     public static Options Parse(string[] args)
     {
@@ -21,6 +21,7 @@ public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup
             Seconds(Get("--warmup", "3s")),
             Seconds(Get("--service-warmup", "15s")),
             int.Parse(Get("--connections", "32"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--pool", "32"), CultureInfo.InvariantCulture),
             int.Parse(Get("--rows", "10000"), CultureInfo.InvariantCulture));
     }
 }

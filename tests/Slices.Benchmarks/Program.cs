@@ -11,6 +11,7 @@ using Slices.Benchmarks;
 
 // dotnet run -c Release --project tests/Slices.Benchmarks -- [--scenario NAME|all] [--duration 20s] [--connections 32] [--rows N]
 //   [--warmup 3s] (before each scenario) [--service-warmup 15s] (once, before the first)
+//   [--pool 32] (the service's and the raw baseline's connection pool; pgbench runs this many clients)
 // Reports figures; never fails a build. Quote medians of several runs: these machines are shared and noisy.
 var o = Options.Parse(args);
 var all = new[] { "stage-get", "raw-baseline", "db-limit", "bookings-list", "booking-create", "booking-race", "order-create", "events-search", "tables-search", "login", "chat-fanout" };
@@ -22,7 +23,7 @@ if (unknown.Count > 0)
     return 2;
 }
 
-await using var env = await BenchEnvironment.StartAsync(o.Connections);
+await using var env = await BenchEnvironment.StartAsync(o.Connections, o.Pool);
 var me = (await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/users/me", env.Token))).EnsureSuccessStatusCode();
 var myId = (await me.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<long>();
 Console.WriteLine("Seeding ...");
@@ -93,7 +94,7 @@ return 0;
 
 async Task<Figures> RawBaselineAsync()
 {
-    var (app, address) = await RawBaseline.StartAsync(env.ConnectionString, Math.Max(o.Connections, 32));
+    var (app, address) = await RawBaseline.StartAsync(env.ConnectionString, o.Pool);
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Connections * 2, UseProxy = false, UseCookies = false }) { BaseAddress = address };
     try
     {
@@ -118,7 +119,7 @@ async Task<Figures> DbLimitAsync()
         """);
     var bin = Path.Combine(Slices.Api.Common.Data.EmbeddedPostgres.FindBinDirectory(), "pgbench");
     var output = await BenchEnvironment.RunAsync(bin,
-        $"-h {new Npgsql.NpgsqlConnectionStringBuilder(env.ConnectionString).Host} -p {env.Postgres.Port} -U postgres -n -M prepared -c {o.Connections} -j 2 -T {(int)o.Duration.TotalSeconds} -f {script} slices_bench");
+        $"-h {new Npgsql.NpgsqlConnectionStringBuilder(env.ConnectionString).Host} -p {env.Postgres.Port} -U postgres -n -M prepared -c {o.Pool} -j 2 -T {(int)o.Duration.TotalSeconds} -f {script} slices_bench");
     var tps = double.Parse(output.Split('\n').First(l => l.StartsWith("tps", StringComparison.Ordinal)).Split('=')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     var latency = double.Parse(output.Split('\n').First(l => l.StartsWith("latency average", StringComparison.Ordinal)).Split('=')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     return new Figures("db-limit", tps, latency, 0, 0, 0, (long)(tps * o.Duration.TotalSeconds), 0, "pgbench -M prepared, same SELECT; p50 column is pgbench's average latency");
@@ -153,6 +154,7 @@ async Task<Figures> BookingRaceAsync()
     var today = DateOnly.FromDateTime(DateTime.UtcNow);
     var rounds = 20;
     var perfect = 0;
+    var imperfect = new List<string>();
     var sw = Stopwatch.StartNew();
     for (var round = 0; round < rounds; round++)
     {
@@ -172,10 +174,14 @@ async Task<Figures> BookingRaceAsync()
         {
             perfect++;
         }
+        else
+        {
+            imperfect.Add(string.Join(" ", replies.GroupBy(s => (int)s).OrderBy(g => g.Key).Select(g => $"{g.Count()}×{g.Key}")));
+        }
     }
 
     return new Figures("booking-race", rounds * o.Connections / sw.Elapsed.TotalSeconds, 0, 0, 0, 0, rounds * o.Connections, rounds - perfect,
-        $"winners = 1 in {perfect}/{rounds} rounds of {o.Connections} requests");
+        $"winners = 1 in {perfect}/{rounds} rounds of {o.Connections} requests{(imperfect.Count == 0 ? "" : $"; other rounds: {string.Join(", ", imperfect)}")}");
 }
 
 async Task<Figures> OrderCreateAsync()
