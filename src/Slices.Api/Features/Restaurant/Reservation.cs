@@ -70,6 +70,15 @@ public sealed class ReservationTransitions(NpgsqlDataSource db, ReservationNotic
         await db.InTransactionAsync<Result<StatusChange>>(async (conn, tx) =>
         {
             var args = new { id, to, comment, from = ReservationStatus.From(to), now = clock.GetUtcNow().UtcDateTime };
+            if (to == ReservationStatus.Confirmed)
+            {
+                // Confirmations of one table take turns, as bookings of one stage do (Bookings.CheckAsync): two rows
+                // entering an exclusion constraint at once can wait for each other until PostgreSQL kills one.
+                await conn.ExecuteAsync(new CommandDefinition(
+                    "SELECT 1 FROM restaurant_tables t WHERE t.id = (SELECT r.table_id FROM restaurant_reservations r WHERE r.id = @id) FOR NO KEY UPDATE OF t",
+                    new { id }, tx, cancellationToken: ct));
+            }
+
             if (await conn.QuerySingleOrDefaultAsync<Reservation>(new CommandDefinition(Change, args, tx, cancellationToken: ct)) is { } changed)
             {
                 await notices.SendAsync(conn, tx, changed, ct);
