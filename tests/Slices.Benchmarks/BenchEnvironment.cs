@@ -158,7 +158,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
         throw new TimeoutException("The service did not become ready in 60 s.");
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

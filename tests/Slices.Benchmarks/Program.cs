@@ -86,8 +86,9 @@ foreach (var name in selected)
 
 Console.WriteLine();
 Print(results);
-Directory.CreateDirectory("bench-results");
-var file = Path.Combine("bench-results", $"bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+var resultsDir = Path.Combine(BenchEnvironment.RepositoryRoot(), "bench-results");
+Directory.CreateDirectory(resultsDir);
+var file = Path.Combine(resultsDir, $"bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
 await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new { options = o, results }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"Wrote {file}");
 return 0;
