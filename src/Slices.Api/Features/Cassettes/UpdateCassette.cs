@@ -4,8 +4,6 @@ using Dapper;
 using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
@@ -43,30 +41,14 @@ public static class UpdateCassette
                 .WithName("ReplaceCassette").WithTags("Cassettes").WithSummary("Replace a cassette (honours If-Match)")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .WithProblems();
-            app.MapPatch("/api/cassettes/{id:long}", PatchAsync)
+            app.MapPatch("/api/cassettes/{id:long}",
+                    (long id, JsonElement patch, HttpContext http, ISender mediator, CancellationToken ct) => mediator.MergeAndReplaceAsync(
+                        http, patch, new GetCassette.GetCassetteQuery(id), CassetteChanges.From,
+                        (changes, ifMatch) => new ReplaceCassetteCommand(id, changes, ifMatch), ReadOnly, ct))
                 .WithName("UpdateCassette").WithTags("Cassettes").WithSummary("Change only the members sent, e.g. just quantity (honours If-Match)")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .Accepts<CassetteChanges>("application/json")
                 .WithProblems();
-        }
-
-        private static async Task<Results<Ok<Cassette>, StatusCodeHttpResult, ProblemHttpResult>> PatchAsync(
-            long id, JsonElement patch, HttpContext http, ISender mediator, CancellationToken ct)
-        {
-            var current = await mediator.Send(new GetCassette.GetCassetteQuery(id), ct);
-            if (!current.IsSuccess)
-            {
-                return current.Failure!.ToProblem();
-            }
-
-            var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-            var merged = Patch.Merge(CassetteChanges.From(current.Value.Value), patch, options, ReadOnly);
-            if (!merged.IsSuccess)
-            {
-                return merged.Failure!.ToProblem();
-            }
-
-            return (await mediator.Send(new ReplaceCassetteCommand(id, merged.Value, ETags.IfMatch(http)), ct)).ToHttp(http);
         }
     }
 

@@ -19,9 +19,6 @@ public sealed record EventOrganizer(long Id, string Title, string? Description, 
 
 public sealed record EventOrganizerMember(long Id, string? Username, string? Email, string? PhoneNumber, string FirstName, string LastName);
 
-// A new event as the creation route stores it; `Image` is a path from SaveAsync.
-public sealed record NewEvent(string Title, string? Description, DateOnly? Date, string? Image, long CreatedBy, long[] Organizations);
-
 // What the event slices share: limits, the detail read, organizer links, the version behind the ETag.
 public static class Events
 {
@@ -45,12 +42,6 @@ public static class Events
     // The If-Match condition for a write on `events e` (`@IfMatch` null matches any version).
     public const string Guard = $"(@IfMatch::bigint IS NULL OR {Version} = @IfMatch)";
 
-    private const string Insert = """
-        INSERT INTO events (title, description, date, image, created_by)
-        VALUES (@Title, @Description, @Date, @Image, @CreatedBy)
-        RETURNING id
-        """;
-
     private const string SetOrganizers = """
         DELETE FROM event_organizations WHERE event_id = @Id AND organization_id <> ALL (@Organizations);
         INSERT INTO event_organizations (event_id, organization_id)
@@ -72,15 +63,6 @@ public static class Events
         WHERE eo.event_id = @id AND u.is_active
         ORDER BY om.organization_id, u.id;
         """;
-
-    // Inserts an event and its organizer links (unknown organizations: 400 unknown_organization); returns its id.
-    public static async Task<long> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewEvent e, CancellationToken ct)
-    {
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-            Insert, new { e.Title, e.Description, e.Date, e.Image, e.CreatedBy }, tx, cancellationToken: ct));
-        await SetOrganizersAsync(conn, tx, id, e.Organizations, ct);
-        return id;
-    }
 
     // Makes organizations the event's organizers, dropping the others.
     public static Task SetOrganizersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, IEnumerable<long> organizations, CancellationToken ct) =>

@@ -108,7 +108,6 @@ public static class PlaceOrder
                     .ToDictionary(t => t.Id, t => t.Title);
                 if (titles.Count < items.Count)
                 {
-                    await tx.RollbackAsync(ct);
                     return OutOfStock(items, stock, titles);
                 }
 

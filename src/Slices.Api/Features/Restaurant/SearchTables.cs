@@ -13,8 +13,6 @@ namespace Slices.Api.Features.Restaurant;
 
 public static class SearchTables
 {
-    public const int DefaultDurationMinutes = 120;
-
     // At with DurationMinutes: keep tables with no confirmed reservation in that window.
     public sealed record SearchTablesQuery(
         bool IsAdmin, string? Kind, int? Seats, decimal? PriceMin, decimal? PriceMax, DateTimeOffset? At, int? DurationMinutes, int? Limit, int? Offset)
@@ -76,7 +74,7 @@ public static class SearchTables
                 priceMin = q.PriceMin,
                 priceMax = q.PriceMax,
                 at,
-                until = at?.AddMinutes(q.DurationMinutes ?? DefaultDurationMinutes),
+                until = at?.AddMinutes(q.DurationMinutes ?? RequestReservation.DefaultDurationMinutes),
                 now = clock.GetUtcNow().UtcDateTime,
                 limit = q.LimitOf(),
                 offset = q.OffsetOf(),

@@ -23,8 +23,6 @@ public sealed record BookingChanges(long? Stage, DateOnly? Date, TimeOnly? Start
 // A create or replace of a booking: both carry the same members and obey the same rules.
 public interface IBookingWrite
 {
-    Caller Caller { get; }
-
     BookingChanges Changes { get; }
 }
 
