@@ -48,9 +48,13 @@ public sealed class ChatConnections
 
     public void Remove(ChatConnection c) => open.TryRemove(c, out _);
 
-    public IEnumerable<ChatConnection> InRoom(string room) => open.Keys.Where(c => c.Rooms.ContainsKey(room));
+    public IEnumerable<ChatConnection> InRoom(string room) => All.Where(c => c.Rooms.ContainsKey(room));
 
-    public IEnumerable<ChatConnection> OfUsers(long a, long b) => open.Keys.Where(c => c.UserId == a || c.UserId == b);
+    public IEnumerable<ChatConnection> OfUsers(long a, long b) => All.Where(c => c.UserId == a || c.UserId == b);
 
-    public IEnumerable<ChatConnection> OfSession(Guid session) => open.Keys.Where(c => c.SessionId == session);
+    public IEnumerable<ChatConnection> OfSession(Guid session) => All.Where(c => c.SessionId == session);
+
+    // The dictionary's own enumerator: no lock and no copy (`Keys` would snapshot every socket under all the
+    // dictionary's locks, once per delivery). A socket added or removed meanwhile may be seen or not.
+    private IEnumerable<ChatConnection> All => open.Select(static p => p.Key);
 }

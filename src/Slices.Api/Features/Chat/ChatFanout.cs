@@ -57,20 +57,27 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
         }
     }
 
+    // An `org-<id>` room's message goes only to sockets whose user is a member now: membership is checked at join,
+    // but a member removed later (or the members of a deleted organization) may still have the room joined.
     private async Task DeliverMessageAsync(long id, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var message = (await ChatRooms.ReadAsync(conn, "WHERE m.id = @id", new { id }, ct)).SingleOrDefault();
-        if (message is null)
+        if (await ChatRooms.ReadForDeliveryAsync(conn, id, ct) is not { } delivery)
         {
             return;
         }
+
+        var (message, members) = delivery;
 
         var frame = JsonSerializer.SerializeToUtf8Bytes(message, json.Value.SerializerOptions);
         var targets = message.Room is { } room ? connections.InRoom(room) : connections.OfUsers(message.From.Id, message.To!.Value);
         foreach (var c in targets)
         {
-            c.Send(frame);
+            // Members come sorted from the query.
+            if (members is null || Array.BinarySearch(members, c.UserId) >= 0)
+            {
+                c.Send(frame);
+            }
         }
     }
 }
