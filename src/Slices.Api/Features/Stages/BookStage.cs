@@ -49,7 +49,7 @@ public static class BookStage
             {
                 return await db.InTransactionAsync<Result<Booking>>(async (conn, tx) =>
                 {
-                    if (await Bookings.CheckAsync(conn, tx, b, clock.GetLocalNow().DateTime, ct) is { } broken)
+                    if (await Bookings.CheckAsync(conn, tx, b, stored: null, clock.GetLocalNow().DateTime, ct) is { } broken)
                     {
                         return broken;
                     }

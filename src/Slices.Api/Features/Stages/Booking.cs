@@ -50,9 +50,15 @@ public static class Bookings
     // Who may see a booking: its user, or an admin. Everyone else gets 404, as if it did not exist.
     public const string Visible = "(@admin OR b.user_id = @caller)";
 
+    private const string ById = $"SELECT {Columns} FROM bookings b WHERE b.id = @id AND {Visible}";
+
     // The booking id if caller may see it.
     public static Task<Versioned<Booking>?> FindAsync(NpgsqlConnection conn, long id, Caller caller, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        ReadAsync(conn, $"SELECT {Columns} FROM bookings b WHERE b.id = @id AND {Visible}", new { id, admin = caller.IsAdmin, caller = caller.Id }, ct, tx);
+        ReadAsync(conn, ById, new { id, admin = caller.IsAdmin, caller = caller.Id }, ct, tx);
+
+    // FindAsync, and the row stays as read until tx ends (FOR NO KEY UPDATE): what a replace compares its changes with.
+    public static Task<Versioned<Booking>?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, Caller caller, CancellationToken ct) =>
+        ReadAsync(conn, $"{ById} FOR NO KEY UPDATE", new { id, admin = caller.IsAdmin, caller = caller.Id }, ct, tx);
 
     // One row of Columns from any statement (SELECT, INSERT … RETURNING, UPDATE … RETURNING).
     public static async Task<Versioned<Booking>?> ReadAsync(NpgsqlConnection conn, string sql, object args, CancellationToken ct, NpgsqlTransaction? tx = null)
@@ -67,14 +73,16 @@ public static class Bookings
         return rows.Select(r => r.ToVersioned().Value).ToList();
     }
 
-    // The rules a booking must meet whenever it is written, each with its own code: the time range, not in the past
-    // (the service's local clock), a stage that exists and is open then. The stage row is locked (FOR NO KEY UPDATE)
+    // The rules a booking must meet whenever it is written, each with its own code: the time range; not in the past
+    // (the service's local clock), which only a new booking (stored null) or a new date or time must meet, so that a
+    // booking keeping its time can still be deactivated or given another stage once it has begun; a stage that exists
+    // and is open then. The stage row is locked (FOR NO KEY UPDATE)
     // so that its hours cannot change and it cannot be deleted before this transaction commits, and so that writes of
     // bookings of one stage take turns: two transactions inserting conflicting rows at once can each wait for the
     // other in the exclusion constraint's check, and PostgreSQL then breaks the deadlock by killing one after a second
     // (the benchmark's booking race turned that into 500s; ConcurrencyTests counts deadlocks). In turn, every loser
     // meets the committed winner and gets 23P01. Overlap is still decided by the database.
-    public static async Task<Failure?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BookingChanges b, DateTime now, CancellationToken ct)
+    public static async Task<Failure?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BookingChanges b, Booking? stored, DateTime now, CancellationToken ct)
     {
         var (stage, date, start, finish) = (b.Stage!.Value, b.Date!.Value, b.StartTime!.Value, b.FinishTime!.Value);
         if (start >= finish)
@@ -82,7 +90,8 @@ public static class Bookings
             return Rule("invalid_time_range", "finish_time", "finish_time must be after start_time.");
         }
 
-        if (date.ToDateTime(start) <= now)
+        var moved = stored is null || (stored.Date, stored.StartTime, stored.FinishTime) != (date, start, finish);
+        if (moved && date.ToDateTime(start) <= now)
         {
             return Rule("booking_in_past", "date", "A booking must start in the future.");
         }

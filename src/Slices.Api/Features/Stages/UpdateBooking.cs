@@ -12,7 +12,8 @@ using Slices.Api.Common.Http;
 namespace Slices.Api.Features.Stages;
 
 // PUT and PATCH (a merge over the current booking, then the same replace) of a booking: every rule is checked
-// again, overlap included (with the other bookings: an update never conflicts with its own old times).
+// again, overlap included (with the other bookings: an update never conflicts with its own old times), except that
+// only a new date or time must lie in the future, so a past booking can still be deactivated.
 public static class UpdateBooking
 {
     public sealed record ReplaceBookingCommand(long Id, Caller Caller, BookingChanges Changes, long? IfMatch) : ICommand<Result<Versioned<Booking>>>, IBookingWrite;
@@ -60,12 +61,14 @@ public static class UpdateBooking
             {
                 return await db.InTransactionAsync<Result<Versioned<Booking>>>(async (conn, tx) =>
                 {
-                    if (await Bookings.FindAsync(conn, c.Id, c.Caller, ct, tx) is null)
+                    // Locked first, so that whether this write moves the booking is decided on the row it changes. Then
+                    // CheckAsync locks the stage: an update always takes its booking before the stage, BookStage only a stage.
+                    if (await Bookings.LockAsync(conn, tx, c.Id, c.Caller, ct) is not { } stored)
                     {
                         return Failure.NotFound("Booking");
                     }
 
-                    if (await Bookings.CheckAsync(conn, tx, b, clock.GetLocalNow().DateTime, ct) is { } broken)
+                    if (await Bookings.CheckAsync(conn, tx, b, stored.Value, clock.GetLocalNow().DateTime, ct) is { } broken)
                     {
                         return broken;
                     }

@@ -40,8 +40,7 @@ public sealed class BookStageTests(SlicesFixture fx)
     {
         var user = await fx.NewUserAsync();
         var stage = await fx.NewStageIdAsync("00:00", "23:59");
-        var yesterday = DateOnly.FromDateTime(DateTime.Now).AddDays(-1).ToString("yyyy-MM-dd");
-        var reply = (await fx.BookAsync(user.Token, stage, yesterday, "10:00", "11:00")).IsProblem(HttpStatusCode.BadRequest, "booking_in_past");
+        var reply = (await fx.BookAsync(user.Token, stage, Yesterday(), "10:00", "11:00")).IsProblem(HttpStatusCode.BadRequest, "booking_in_past");
         Assert.NotNull(reply.Body!["errors"]!["date"]);
     }
 

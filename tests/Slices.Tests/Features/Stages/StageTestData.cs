@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Npgsql;
 using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Stages;
@@ -31,7 +32,26 @@ internal static class StageTestData
             ? (object)new { stage, date, start_time = start, finish_time = finish }
             : new { stage, date, start_time = start, finish_time = finish, active }, token);
 
+    // Yesterday by the service's clock: the machine's local time, as the booking rules read it.
+    public static string Yesterday() => YesterdayDate.ToString("yyyy-MM-dd");
+
+    // An active booking of user's yesterday, 10:00–11:00: made while that day was still ahead. The API refuses to
+    // create one, so it goes into the table directly.
+    public static async Task<long> PastBookingAsync(this SlicesFixture fx, long user, long stage)
+    {
+        await using var conn = new NpgsqlConnection(fx.Database.ConnectionString);
+        await conn.OpenAsync(TestContext.Current.CancellationToken);
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO bookings (user_id, stage_id, date, start_time, finish_time) VALUES ($1, $2, $3, '10:00', '11:00') RETURNING id", conn)
+        {
+            Parameters = { new() { Value = user }, new() { Value = stage }, new() { Value = YesterdayDate } },
+        };
+        return (long)(await insert.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
     public static long[] Ids(this Reply reply) => reply.Array.Select(n => n!["id"]!.GetValue<long>()).ToArray();
 
     public static Dictionary<string, string> IfMatch(string etag) => new() { ["If-Match"] = etag };
+
+    private static DateOnly YesterdayDate => DateOnly.FromDateTime(DateTime.Now).AddDays(-1);
 }

@@ -89,13 +89,65 @@ public sealed class UpdateBookingTests(SlicesFixture fx)
         var stage = await fx.NewStageIdAsync("09:00", "18:00");
         var id = (await fx.BookAsync(user.Token, stage, FutureDate(), "10:00", "11:00")).Is(HttpStatusCode.Created).Id;
         var url = $"/api/bookings/{id}";
-        var yesterday = DateOnly.FromDateTime(DateTime.Now).AddDays(-1).ToString("yyyy-MM-dd");
 
         (await fx.Api.PatchAsync(url, new { finish_time = "09:30" }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "invalid_time_range");
-        (await fx.Api.PatchAsync(url, new { date = yesterday }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "booking_in_past");
+        (await fx.Api.PatchAsync(url, new { date = Yesterday() }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "booking_in_past");
         (await fx.Api.PatchAsync(url, new { finish_time = "19:00" }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "outside_opening_hours");
         (await fx.Api.PatchAsync(url, new { stage = long.MaxValue }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "unknown_stage");
         var missing = (await fx.Api.PutAsync(url, new { stage }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
         Assert.Equal(["date", "finish_time", "start_time"], missing.Body!["errors"]!.AsObject().Select(e => e.Key).Order());
+    }
+
+    [Fact]
+    public async Task A_past_booking_can_be_deactivated_and_reactivated_with_PATCH()
+    {
+        var user = await fx.NewUserAsync();
+        var id = await fx.PastBookingAsync(user.Id, await fx.NewStageIdAsync());
+        var url = $"/api/bookings/{id}";
+
+        var off = (await fx.Api.PatchAsync(url, new { active = false }, user.Token)).Is(HttpStatusCode.OK).Body!;
+        Assert.Equal((Yesterday(), "10:00:00", false), (off["date"]!.GetValue<string>(), off["start_time"]!.GetValue<string>(), off["active"]!.GetValue<bool>()));
+        Assert.False((await fx.Api.GetAsync(url, user.Token)).Body!["active"]!.GetValue<bool>());
+        Assert.True((await fx.Api.PatchAsync(url, new { active = true }, user.Token)).Is(HttpStatusCode.OK).Body!["active"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task A_past_booking_that_keeps_its_time_may_change_its_stage()
+    {
+        var user = await fx.NewUserAsync();
+        var (stage, other) = (await fx.NewStageIdAsync(), await fx.NewStageIdAsync());
+        var id = await fx.PastBookingAsync(user.Id, stage);
+
+        var moved = (await fx.Api.PatchAsync($"/api/bookings/{id}", new { stage = other }, user.Token)).Is(HttpStatusCode.OK).Body!;
+        Assert.Equal((other, Yesterday(), "10:00:00", "11:00:00"),
+            (moved["stage"]!.GetValue<long>(), moved["date"]!.GetValue<string>(), moved["start_time"]!.GetValue<string>(), moved["finish_time"]!.GetValue<string>()));
+        (await fx.Api.PutAsync($"/api/bookings/{id}", new { stage, date = Yesterday(), start_time = "10:00", finish_time = "11:00", active = false }, user.Token))
+            .Is(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_booking_moved_to_a_time_in_the_past_is_a_400_and_nothing_changes()
+    {
+        var user = await fx.NewUserAsync();
+        var stage = await fx.NewStageIdAsync();
+        var past = await fx.PastBookingAsync(user.Id, stage);
+        var future = (await fx.BookAsync(user.Token, stage, FutureDate(), "10:00", "11:00")).Is(HttpStatusCode.Created).Id;
+        async Task<(string Body, string? ETag)> StoredAsync(long id)
+        {
+            var reply = (await fx.Api.GetAsync($"/api/bookings/{id}", user.Token)).Is(HttpStatusCode.OK);
+            return (reply.Body!.ToJsonString(), reply.Header("ETag"));
+        }
+
+        var (pastBefore, futureBefore) = (await StoredAsync(past), await StoredAsync(future));
+        var earlier = (await fx.Api.PatchAsync($"/api/bookings/{past}", new { start_time = "09:30", active = false }, user.Token))
+            .IsProblem(HttpStatusCode.BadRequest, "booking_in_past");
+        Assert.NotNull(earlier.Body!["errors"]!["date"]);
+        (await fx.Api.PatchAsync($"/api/bookings/{future}", new { date = Yesterday() }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "booking_in_past");
+        Assert.Equal(pastBefore, await StoredAsync(past));
+        Assert.Equal(futureBefore, await StoredAsync(future));
+
+        // Only the new time must lie ahead: a past booking moved into the future is fine.
+        var ahead = FutureDate();
+        Assert.Equal(ahead, (await fx.Api.PatchAsync($"/api/bookings/{past}", new { date = ahead }, user.Token)).Is(HttpStatusCode.OK).Body!["date"]!.GetValue<string>());
     }
 }
