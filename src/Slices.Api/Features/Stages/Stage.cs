@@ -76,7 +76,7 @@ public static class Stages
     }
 
     // Share-locks the services a stage is to offer, so none can be deleted before the links exist; ids that do not
-    // exist are a 400 naming them. Call before writing anything: the caller then just returns the failure.
+    // exist are a 400 naming them, which the caller just returns (a failed Result rolls back what it wrote).
     public static async Task<Failure?> LockServicesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, StageChanges changes, CancellationToken ct)
     {
         const string lockServices = "SELECT id FROM services WHERE id = ANY (@ids) ORDER BY id FOR KEY SHARE";

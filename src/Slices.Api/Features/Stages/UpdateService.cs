@@ -52,17 +52,11 @@ public static class UpdateService
 
         public async ValueTask<Result<Versioned<StageService>>> Handle(ReplaceServiceCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<Versioned<StageService>>>(async (conn, tx) =>
-            {
-                if (await StageServices.FindAsync(conn, c.Id, ct, tx) is null)
-                {
-                    return Failure.NotFound("Service");
-                }
-
-                var version = await conn.QuerySingleOrDefaultAsync<long?>(
-                    new CommandDefinition(Update, new { c.Id, c.Changes.Name, c.IfMatch }, tx, cancellationToken: ct));
-                return version is { } v ? new Versioned<StageService>(new StageService(c.Id, c.Changes.Name), v) : Failure.PreconditionFailed();
-            }, ct);
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var version = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(Update, new { c.Id, c.Changes.Name, c.IfMatch }, cancellationToken: ct));
+            return version is { } v
+                ? new Versioned<StageService>(new StageService(c.Id, c.Changes.Name), v)
+                : await GuardedWrites.WhyMissedAsync(conn, "services", c.Id, "Service", ct);
         }
     }
 }

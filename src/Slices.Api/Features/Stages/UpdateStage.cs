@@ -54,21 +54,17 @@ public static class UpdateStage
         {
             return await db.InTransactionAsync<Result<Versioned<Stage>>>(async (conn, tx) =>
             {
-                if (await Stages.FindAsync(conn, c.Id, ct, tx) is null)
-                {
-                    return Failure.NotFound("Stage");
-                }
-
-                if (await Stages.LockServicesAsync(conn, tx, c.Changes, ct) is { } unknown)
-                {
-                    return unknown;
-                }
-
                 var args = new DynamicParameters(c.Changes.Columns(c.Id));
                 args.Add("IfMatch", c.IfMatch);
                 if (await conn.ExecuteAsync(new CommandDefinition(Update, args, tx, cancellationToken: ct)) == 0)
                 {
-                    return Failure.PreconditionFailed();
+                    return await GuardedWrites.WhyMissedAsync(conn, "stages", c.Id, "Stage", ct, tx);
+                }
+
+                // After the update, so a missing stage stays a 404 whatever services were sent; returning the failure rolls it back.
+                if (await Stages.LockServicesAsync(conn, tx, c.Changes, ct) is { } unknown)
+                {
+                    return unknown;
                 }
 
                 await Stages.LinkServicesAsync(conn, tx, c.Id, c.Changes, ct);

@@ -66,6 +66,36 @@ public sealed class ServiceTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task PUT_with_a_stale_If_Match_is_a_412_and_changes_nothing()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var id = await fx.NewServiceAsync();
+        var stale = (await fx.Api.GetAsync($"/api/services/{id}", admin)).Header("ETag")!;
+        var current = Unique("Organ");
+        (await fx.Api.PutAsync($"/api/services/{id}", new { name = current }, admin)).Is(HttpStatusCode.OK);
+
+        (await fx.Api.PutAsync($"/api/services/{id}", new { name = Unique("stale") }, admin, IfMatch(stale))).IsProblem(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        Assert.Equal(current, (await fx.Api.GetAsync($"/api/services/{id}", admin)).Body!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PUT_and_PATCH_of_a_deleted_service_are_404_also_when_it_is_deleted_during_the_write()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var deleted = await fx.NewServiceAsync();
+        (await fx.Api.DeleteAsync($"/api/services/{deleted}", admin)).Is(HttpStatusCode.NoContent);
+        (await fx.Api.PutAsync($"/api/services/{deleted}", new { name = Unique("gone") }, admin)).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await fx.Api.PatchAsync($"/api/services/{deleted}", new { name = Unique("gone") }, admin)).IsProblem(HttpStatusCode.NotFound, "not_found");
+
+        var put = await fx.NewServiceAsync();
+        (await fx.DeletedDuringAsync("services", put, () => fx.Api.PutAsync($"/api/services/{put}", new { name = Unique("gone") }, admin)))
+            .IsProblem(HttpStatusCode.NotFound, "not_found");
+        var patch = await fx.NewServiceAsync();
+        (await fx.DeletedDuringAsync("services", patch, () => fx.Api.PatchAsync($"/api/services/{patch}", new { name = Unique("gone") }, admin)))
+            .IsProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
     public async Task Deleting_a_service_a_stage_offers_is_refused_with_409_until_the_stage_drops_it()
     {
         var admin = await fx.AdminTokenAsync();

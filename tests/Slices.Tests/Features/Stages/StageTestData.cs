@@ -49,6 +49,39 @@ internal static class StageTestData
         return (long)(await insert.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
+    // Deletes row id of table in a transaction held open until write, sent meanwhile, waits for that delete's lock;
+    // then commits. So the write starts while the row is there and meets it deleted: a delete between read and update.
+    // table is a table name from the test's code.
+    public static async Task<Reply> DeletedDuringAsync(this SlicesFixture fx, string table, long id, Func<Task<Reply>> write)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var deleter = new NpgsqlConnection(fx.Database.ConnectionString);
+        await deleter.OpenAsync(ct);
+        await using var tx = await deleter.BeginTransactionAsync(ct);
+        await using (var delete = new NpgsqlCommand($"DELETE FROM {table} WHERE id = $1", deleter, tx) { Parameters = { new() { Value = id } } })
+        {
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync(ct));
+        }
+
+        var reply = write();
+        await using var probe = new NpgsqlConnection(fx.Database.ConnectionString);
+        await probe.OpenAsync(ct);
+        await using var waits = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND $1 = ANY (pg_blocking_pids(pid)))", probe)
+        {
+            Parameters = { new() { Value = deleter.ProcessID } },
+        };
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(bool)(await waits.ExecuteScalarAsync(ct))!)
+        {
+            Assert.False(reply.IsCompleted, "The write finished without meeting the uncommitted delete.");
+            Assert.True(DateTime.UtcNow < deadline, "The write never waited for the delete.");
+            await Task.Delay(20, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return await reply;
+    }
+
     public static long[] Ids(this Reply reply) => reply.Array.Select(n => n!["id"]!.GetValue<long>()).ToArray();
 
     public static Dictionary<string, string> IfMatch(string etag) => new() { ["If-Match"] = etag };

@@ -63,6 +63,19 @@ public sealed class StageTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task An_update_naming_an_unknown_service_is_a_400_and_changes_nothing()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var known = await fx.NewServiceAsync();
+        var stage = await fx.NewStageAsync([known]);
+        var id = stage["id"]!.GetValue<long>();
+
+        (await fx.Api.PatchAsync($"/api/stages/{id}", new { name = Unique("renamed"), services = new[] { long.MaxValue } }, admin))
+            .IsProblem(HttpStatusCode.BadRequest, "unknown_service");
+        Assert.Equal(stage.ToJsonString(), (await fx.Api.GetAsync($"/api/stages/{id}", admin)).Body!.ToJsonString());
+    }
+
+    [Fact]
     public async Task The_services_filter_keeps_stages_offering_all_of_them()
     {
         var admin = await fx.AdminTokenAsync();
@@ -118,6 +131,37 @@ public sealed class StageTests(SlicesFixture fx)
         Assert.Equal(name, patched.Body["name"]!.GetValue<string>());
         Assert.Equal([service], patched.Body["services"]!.AsArray().Select(n => n!.GetValue<long>()));
         (await fx.Api.PutAsync($"/api/stages/{long.MaxValue}", new { name, open_time = "10:00", close_time = "20:00" }, admin)).IsProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task PUT_with_a_stale_If_Match_is_a_412_and_changes_nothing()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var id = await fx.NewStageIdAsync();
+        var read = (await fx.Api.GetAsync($"/api/stages/{id}", admin)).Is(HttpStatusCode.OK);
+        (await fx.Api.PatchAsync($"/api/stages/{id}", new { description = "newer" }, admin)).Is(HttpStatusCode.OK);
+
+        (await fx.Api.PutAsync($"/api/stages/{id}", new { name = Unique("stale"), open_time = "10:00", close_time = "20:00" }, admin, IfMatch(read.Header("ETag")!)))
+            .IsProblem(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        var now = (await fx.Api.GetAsync($"/api/stages/{id}", admin)).Body!;
+        Assert.Equal((read.Body!["name"]!.GetValue<string>(), "newer"), (now["name"]!.GetValue<string>(), now["description"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task PUT_and_PATCH_of_a_deleted_stage_are_404_also_when_it_is_deleted_during_the_write()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var body = new { name = Unique("gone"), open_time = "10:00", close_time = "20:00" };
+        var deleted = await fx.NewStageIdAsync();
+        (await fx.Api.DeleteAsync($"/api/stages/{deleted}", admin)).Is(HttpStatusCode.NoContent);
+        (await fx.Api.PutAsync($"/api/stages/{deleted}", body, admin)).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await fx.Api.PatchAsync($"/api/stages/{deleted}", new { name = body.name }, admin)).IsProblem(HttpStatusCode.NotFound, "not_found");
+
+        var put = await fx.NewStageIdAsync();
+        (await fx.DeletedDuringAsync("stages", put, () => fx.Api.PutAsync($"/api/stages/{put}", body, admin))).IsProblem(HttpStatusCode.NotFound, "not_found");
+        var patch = await fx.NewStageIdAsync();
+        (await fx.DeletedDuringAsync("stages", patch, () => fx.Api.PatchAsync($"/api/stages/{patch}", new { name = body.name }, admin)))
+            .IsProblem(HttpStatusCode.NotFound, "not_found");
     }
 
     [Fact]
