@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.RegularExpressions;
 using Carter;
 using Dapper;
 using Mediator;
@@ -13,8 +14,19 @@ namespace Slices.Api.Features.Events;
 // A delayed creation as its creator sees it: `pending`, `succeeded` with the event, or `failed` with why.
 public sealed record EventJobStatus(long JobId, string Status, DateTime RunAt, EventDetail? Event, string? Error);
 
-public static class GetEventJob
+public static partial class GetEventJob
 {
+    // What the creator may read of a failure: one they can act on is recorded as "code: detail" (CreateEvent's
+    // permanent failures, e.g. an organization deleted while the event waited); anything else is the service's own
+    // trouble, whose text (exception types, database messages) only admins see, in /api/admin/jobs.
+    private const string InternalFailure = "The event could not be created because of an error in the service; an administrator can see why and retry it.";
+
+    [GeneratedRegex("^[a-z][a-z_]*: ")]
+    private static partial Regex ClientFailure();
+
+    private static string CreatorError(string? recorded) =>
+        recorded is not null && ClientFailure().IsMatch(recorded) ? recorded : InternalFailure;
+
     public sealed record GetEventJobQuery(long JobId, Caller Caller) : IQuery<Result<EventJobStatus>>;
 
     public sealed class Endpoint : ICarterModule
@@ -49,7 +61,7 @@ public static class GetEventJob
                     // The event may have been deleted since; the job still succeeded.
                     return new EventJobStatus(q.JobId, "succeeded", job.RunAt, created?.Value, created is null ? "The event was deleted after it was created." : null);
                 case "failed":
-                    return new EventJobStatus(q.JobId, "failed", job.RunAt, null, job.LastError);
+                    return new EventJobStatus(q.JobId, "failed", job.RunAt, null, CreatorError(job.LastError));
                 default:
                     return new EventJobStatus(q.JobId, "pending", job.RunAt, null, null);
             }

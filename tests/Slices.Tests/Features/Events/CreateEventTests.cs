@@ -119,6 +119,41 @@ public sealed class CreateEventTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task An_organization_deleted_while_the_event_waits_fails_the_job_with_a_reason_the_creator_can_act_on()
+    {
+        await using var host = await WorkHost.StartAsync(fx, settings: new Dictionary<string, string?> { ["Events:CreationDelay"] = "00:00:02" });
+        var user = await host.Api.SignUpAsync();
+        var org = (await host.Api.PostAsync("/api/organizations", new { title = "Short-lived club" }, user.Token)).Is(HttpStatusCode.Created).Id;
+        var jobId = (await host.Api.PostAsync("/api/events", new { title = "Never held", organizations = new[] { org } }, user.Token))
+            .Is(HttpStatusCode.Accepted).Body!["job_id"]!.GetValue<long>();
+        (await host.Api.DeleteAsync($"/api/organizations/{org}", user.Token)).Is(HttpStatusCode.NoContent);
+
+        await host.WaitForJobAsync(jobId, j => j.State == "failed");
+        var status = (await host.Api.GetAsync($"/api/events/jobs/{jobId}", user.Token)).Is(HttpStatusCode.OK);
+        Assert.Equal("failed", status.Body!["status"]!.GetValue<string>());
+        Assert.StartsWith("unknown_organization: ", status.Body["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_that_fails_inside_the_service_tells_the_creator_so_without_its_internals()
+    {
+        await using var host = await WorkHost.StartAsync(fx, settings: new Dictionary<string, string?> { ["Events:CreationDelay"] = "00:00:03" });
+        var user = await host.Api.SignUpAsync();
+        var org = (await host.Api.PostAsync("/api/organizations", new { title = "Broken payload club" }, user.Token)).Is(HttpStatusCode.Created).Id;
+        var jobId = (await host.Api.PostAsync("/api/events", new { title = "Unreadable", organizations = new[] { org } }, user.Token))
+            .Is(HttpStatusCode.Accepted).Body!["job_id"]!.GetValue<long>();
+        // A payload the handler cannot read, on the job's last attempt: a failure of the service, not of the request.
+        await host.ScalarAsync<long>("UPDATE jobs SET payload = jsonb_set(payload, '{title}', '5'), max_attempts = 1 WHERE id = @jobId RETURNING id", new { jobId });
+
+        var job = await host.WaitForJobAsync(jobId, j => j.State == "failed");
+        Assert.Contains("Exception", job.LastError, StringComparison.Ordinal);
+        var status = (await host.Api.GetAsync($"/api/events/jobs/{jobId}", user.Token)).Is(HttpStatusCode.OK);
+        var error = status.Body!["error"]!.GetValue<string>();
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+        Assert.Contains("administrator", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_restart_between_202_and_run_at_loses_nothing_and_creates_the_event_once()
     {
         var database = await WorkHost.NewDatabaseAsync(fx);
