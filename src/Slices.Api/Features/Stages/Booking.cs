@@ -73,10 +73,11 @@ public static class Bookings
         return rows.Select(r => r.ToVersioned().Value).ToList();
     }
 
-    // The rules a booking must meet whenever it is written, each with its own code: the time range; not in the past
-    // (the service's local clock), which only a new booking (stored null) or a new date or time must meet, so that a
-    // booking keeping its time can still be deactivated or given another stage once it has begun; a stage that exists
-    // and is open then. The stage row is locked (FOR NO KEY UPDATE)
+    // The rules a booking must meet, each with its own code: the time range, and a stage that exists. The rules about
+    // when it happens bind a new booking (stored null) and a write that changes what they are about, so that a booking
+    // keeping its stage and time can still be deactivated or reactivated once it has begun or once its stage's hours
+    // were shortened: not in the past (the service's local clock) for a new date or time; inside the stage's opening
+    // hours for a new date, time or stage. The stage row is locked (FOR NO KEY UPDATE) on every write
     // so that its hours cannot change and it cannot be deleted before this transaction commits, and so that writes of
     // bookings of one stage take turns: two transactions inserting conflicting rows at once can each wait for the
     // other in the exclusion constraint's check, and PostgreSQL then breaks the deadlock by killing one after a second
@@ -90,8 +91,10 @@ public static class Bookings
             return Rule("invalid_time_range", "finish_time", "finish_time must be after start_time.");
         }
 
-        var moved = stored is null || (stored.Date, stored.StartTime, stored.FinishTime) != (date, start, finish);
-        if (moved && date.ToDateTime(start) <= now)
+        // Reactivating is no move either: stage and time were checked when booked, and the overlap it can cause is the constraint's.
+        var retimed = stored is null || (stored.Date, stored.StartTime, stored.FinishTime) != (date, start, finish);
+        var moved = retimed || stored?.Stage != stage;
+        if (retimed && date.ToDateTime(start) <= now)
         {
             return Rule("booking_in_past", "date", "A booking must start in the future.");
         }
@@ -103,7 +106,7 @@ public static class Bookings
             return Rule("unknown_stage", "stage", $"Stage {stage} does not exist.");
         }
 
-        if (start < hours.OpenTime || finish > hours.CloseTime)
+        if (moved && (start < hours.OpenTime || finish > hours.CloseTime))
         {
             return Rule("outside_opening_hours", start < hours.OpenTime ? "start_time" : "finish_time",
                 $"The stage is open from {Hhmm(hours.OpenTime)} to {Hhmm(hours.CloseTime)}.");

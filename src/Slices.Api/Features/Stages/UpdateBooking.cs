@@ -11,9 +11,10 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
 
-// PUT and PATCH (a merge over the current booking, then the same replace) of a booking: every rule is checked
-// again, overlap included (with the other bookings: an update never conflicts with its own old times), except that
-// only a new date or time must lie in the future, so a past booking can still be deactivated.
+// PUT and PATCH (a merge over the current booking, then the same replace) of a booking: the rules are checked again,
+// overlap included (with the other bookings: an update never conflicts with its own old times), except that only a
+// new date or time must lie in the future and only a new date, time or stage inside opening hours, so a booking that
+// has begun, or that shortened hours left outside, can still be deactivated.
 public static class UpdateBooking
 {
     public sealed record ReplaceBookingCommand(long Id, Caller Caller, BookingChanges Changes, long? IfMatch) : ICommand<Result<Versioned<Booking>>>, IBookingWrite;

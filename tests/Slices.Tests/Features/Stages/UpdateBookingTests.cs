@@ -150,4 +150,32 @@ public sealed class UpdateBookingTests(SlicesFixture fx)
         var ahead = FutureDate();
         Assert.Equal(ahead, (await fx.Api.PatchAsync($"/api/bookings/{past}", new { date = ahead }, user.Token)).Is(HttpStatusCode.OK).Body!["date"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_booking_left_outside_shortened_opening_hours_can_be_deactivated_and_reactivated_but_not_moved_outside_them()
+    {
+        var user = await fx.NewUserAsync();
+        var admin = await fx.AdminTokenAsync();
+        var (stage, morning) = (await fx.NewStageIdAsync("09:00", "22:00"), await fx.NewStageIdAsync("09:00", "12:00"));
+        var date = FutureDate();
+        var id = (await fx.BookAsync(user.Token, stage, date, "20:00", "21:00")).Is(HttpStatusCode.Created).Id;
+        var url = $"/api/bookings/{id}";
+        (await fx.Api.PatchAsync($"/api/stages/{stage}", new { close_time = "18:00" }, admin)).Is(HttpStatusCode.OK);
+
+        var off = (await fx.Api.PatchAsync(url, new { active = false }, user.Token)).Is(HttpStatusCode.OK).Body!;
+        Assert.Equal((stage, date, "20:00:00", "21:00:00", false),
+            (off["stage"]!.GetValue<long>(), off["date"]!.GetValue<string>(), off["start_time"]!.GetValue<string>(), off["finish_time"]!.GetValue<string>(), off["active"]!.GetValue<bool>()));
+        (await fx.Api.PutAsync(url, new { stage, date, start_time = "20:00", finish_time = "21:00", active = false }, admin)).Is(HttpStatusCode.OK);
+
+        var stored = (await fx.Api.GetAsync(url, user.Token)).Is(HttpStatusCode.OK);
+        var later = (await fx.Api.PatchAsync(url, new { start_time = "19:00", finish_time = "20:00" }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "outside_opening_hours");
+        Assert.NotNull(later.Body!["errors"]!["finish_time"]);
+        (await fx.Api.PatchAsync(url, new { stage = morning }, user.Token)).IsProblem(HttpStatusCode.BadRequest, "outside_opening_hours");
+        var now = (await fx.Api.GetAsync(url, user.Token)).Is(HttpStatusCode.OK);
+        Assert.Equal((stored.Body!.ToJsonString(), stored.Header("ETag")), (now.Body!.ToJsonString(), now.Header("ETag")));
+
+        // Reactivating keeps stage and time too; only the overlap constraint applies to it again.
+        Assert.True((await fx.Api.PatchAsync(url, new { active = true }, user.Token)).Is(HttpStatusCode.OK).Body!["active"]!.GetValue<bool>());
+        Assert.Equal("17:00:00", (await fx.Api.PatchAsync(url, new { start_time = "16:00", finish_time = "17:00" }, user.Token)).Is(HttpStatusCode.OK).Body!["finish_time"]!.GetValue<string>());
+    }
 }
