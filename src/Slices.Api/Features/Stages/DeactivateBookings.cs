@@ -4,6 +4,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Stages;
 
@@ -37,10 +38,11 @@ public static class DeactivateBookings
               AND (@DateTo::date IS NULL OR date <= @DateTo)
             """;
 
-        public async ValueTask<DeactivateBookingsResponse> Handle(DeactivateBookingsRequest r, CancellationToken ct)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            return new DeactivateBookingsResponse(await conn.ExecuteAsync(new CommandDefinition(Deactivate, new { r.Stage, r.DateTo }, cancellationToken: ct)));
-        }
+        // It locks its rows one by one, so it can deadlock with a booking write holding one of them and waiting for
+        // another (in the exclusion check, for a row this is deactivating); PostgreSQL then aborts one of the two, and
+        // InTransactionAsync runs this again from the start when it is the one.
+        public async ValueTask<DeactivateBookingsResponse> Handle(DeactivateBookingsRequest r, CancellationToken ct) =>
+            await db.InTransactionAsync(async (conn, tx) =>
+                new DeactivateBookingsResponse(await conn.ExecuteAsync(new CommandDefinition(Deactivate, new { r.Stage, r.DateTo }, tx, cancellationToken: ct))), ct);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Npgsql;
 using Slices.Tests.Infrastructure;
 using static Slices.Tests.Features.Stages.StageTestData;
 
@@ -50,6 +51,54 @@ public sealed class DeactivateBookingsTests(SlicesFixture fx)
         Assert.Equal(2, reply.Body!["deactivated"]!.GetValue<int>());
         Assert.Equal([after], (await fx.Api.GetAsync($"/api/bookings?stage={stage}&active=true", user.Token)).Ids());
         Assert.Equal([before, onTheDay], (await fx.Api.GetAsync($"/api/bookings?stage={stage}&active=false", user.Token)).Ids());
+    }
+
+    // The deactivation's UPDATE locks bookings one by one, so it can deadlock with a booking write that holds one of
+    // them and waits for another (an update moving onto a slot the deactivation is freeing waits in the exclusion
+    // check). PostgreSQL then aborts one of the two, and the deactivation must be run again, not answered with a 500.
+    // Here the test's own transaction is that writer, so the deadlock happens every time, and the deactivation is its
+    // victim: it began to wait first, so its deadlock check (deadlock_timeout, 1 s) is the one that finds the cycle.
+    [Fact]
+    public async Task A_deactivation_that_PostgreSQL_aborts_in_a_deadlock_is_run_again()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var admin = await fx.AdminTokenAsync();
+        var user = await fx.NewUserAsync();
+        var stage = await fx.NewStageIdAsync();
+        var date = FutureDate();
+        long[] ids =
+        [
+            (await fx.BookAsync(user.Token, stage, date, "10:00", "11:00")).Is(HttpStatusCode.Created).Id,
+            (await fx.BookAsync(user.Token, stage, date, "12:00", "13:00")).Is(HttpStatusCode.Created).Id,
+        ];
+
+        await using var writer = new NpgsqlConnection(fx.Database.ConnectionString);
+        await writer.OpenAsync(ct);
+        await using var tx = await writer.BeginTransactionAsync(ct);
+        async Task<long> LockAsync(string sql, long arg)
+        {
+            await using var cmd = new NpgsqlCommand(sql, writer, tx) { Parameters = { new() { Value = arg } } };
+            return (long)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+
+        // The deactivation visits one day's bookings of a stage in physical order (a table scan, or the (stage_id, date)
+        // index, whose ties go by ctid): the writer takes the last, and the probe checks that the deactivation holds the other.
+        var last = await LockAsync("SELECT id FROM bookings WHERE stage_id = $1 ORDER BY ctid DESC LIMIT 1 FOR UPDATE", stage);
+        var first = ids.Single(id => id != last);
+        await using var probe = new NpgsqlConnection(fx.Database.ConnectionString);
+        await probe.OpenAsync(ct);
+        await using var held = new NpgsqlCommand("SELECT id FROM bookings WHERE id = $1 FOR UPDATE NOWAIT", probe) { Parameters = { new() { Value = first } } };
+
+        var deactivation = fx.Api.PatchAsync("/api/deactivate-bookings", new { stage }, admin);
+        await fx.UntilBlockedByAsync(writer.ProcessID, deactivation);
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, (await Assert.ThrowsAsync<PostgresException>(() => held.ExecuteScalarAsync(ct))).SqlState);
+
+        // Waiting for the row the deactivation holds closes the cycle; the lock is granted once the deactivation is aborted.
+        Assert.Equal(first, await LockAsync("SELECT id FROM bookings WHERE id = $1 FOR UPDATE", first));
+        await tx.RollbackAsync(ct);
+
+        Assert.Equal(2, (await deactivation).Is(HttpStatusCode.OK).Body!["deactivated"]!.GetValue<int>());
+        Assert.Empty((await fx.Api.GetAsync($"/api/bookings?stage={stage}&active=true", user.Token)).Array);
     }
 
     [Fact]

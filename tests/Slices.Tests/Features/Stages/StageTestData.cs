@@ -64,22 +64,29 @@ internal static class StageTestData
         }
 
         var reply = write();
+        await fx.UntilBlockedByAsync(deleter.ProcessID, reply);
+        await tx.CommitAsync(ct);
+        return await reply;
+    }
+
+    // Returns once some session waits for a lock that the server process blocker holds; fails if request, which is
+    // to be that session, finishes first or nothing waits within ten seconds.
+    public static async Task UntilBlockedByAsync(this SlicesFixture fx, int blocker, Task request)
+    {
+        var ct = TestContext.Current.CancellationToken;
         await using var probe = new NpgsqlConnection(fx.Database.ConnectionString);
         await probe.OpenAsync(ct);
         await using var waits = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND $1 = ANY (pg_blocking_pids(pid)))", probe)
         {
-            Parameters = { new() { Value = deleter.ProcessID } },
+            Parameters = { new() { Value = blocker } },
         };
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!(bool)(await waits.ExecuteScalarAsync(ct))!)
         {
-            Assert.False(reply.IsCompleted, "The write finished without meeting the uncommitted delete.");
-            Assert.True(DateTime.UtcNow < deadline, "The write never waited for the delete.");
+            Assert.False(request.IsCompleted, "The request finished without waiting for the lock.");
+            Assert.True(DateTime.UtcNow < deadline, "The request never waited for the lock.");
             await Task.Delay(20, ct);
         }
-
-        await tx.CommitAsync(ct);
-        return await reply;
     }
 
     public static long[] Ids(this Reply reply) => reply.Array.Select(n => n!["id"]!.GetValue<long>()).ToArray();
