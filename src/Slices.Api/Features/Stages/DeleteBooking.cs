@@ -5,7 +5,6 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Slices.Api.Common.Auth;
-using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
@@ -26,21 +25,21 @@ public static class DeleteBooking
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteBookingCommand, Result<bool>>
     {
-        private const string Delete = $"DELETE FROM bookings WHERE id = @Id AND {ETags.Guard}";
+        // Who may delete it and which version are one statement with the delete, so a booking deleted meanwhile is
+        // simply not matched (no read before that it could have changed after).
+        private const string Delete = $"DELETE FROM bookings b WHERE b.id = @id AND {Bookings.Visible} AND {ETags.Guard}";
 
         public async ValueTask<Result<bool>> Handle(DeleteBookingCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var args = new { id = c.Id, admin = c.Caller.IsAdmin, caller = c.Caller.Id, c.IfMatch };
+            if (await conn.ExecuteAsync(new CommandDefinition(Delete, args, cancellationToken: ct)) == 1)
             {
-                if (await Bookings.FindAsync(conn, c.Id, c.Caller, ct, tx) is null)
-                {
-                    return Failure.NotFound("Booking");
-                }
+                return true;
+            }
 
-                return await conn.ExecuteAsync(new CommandDefinition(Delete, new { c.Id, c.IfMatch }, tx, cancellationToken: ct)) == 1
-                    ? true
-                    : Failure.PreconditionFailed();
-            }, ct);
+            // Not GuardedWrites.WhyMissedAsync: another user's booking must stay a 404 even with a stale If-Match.
+            return await Bookings.FindAsync(conn, c.Id, c.Caller, ct) is null ? Failure.NotFound("Booking") : Failure.PreconditionFailed();
         }
     }
 }

@@ -62,6 +62,36 @@ public sealed class BookingAccessTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_booking_deleted_while_a_write_waits_for_it_is_a_404()
+    {
+        var user = await fx.NewUserAsync();
+        var stage = await fx.NewStageIdAsync();
+        var date = FutureDate();
+        var (delete, put, patch) = (
+            (await fx.BookAsync(user.Token, stage, date, "10:00", "11:00")).Is(HttpStatusCode.Created).Id,
+            (await fx.BookAsync(user.Token, stage, date, "12:00", "13:00")).Is(HttpStatusCode.Created).Id,
+            (await fx.BookAsync(user.Token, stage, date, "14:00", "15:00")).Is(HttpStatusCode.Created).Id);
+
+        (await fx.DeletedDuringAsync("bookings", delete, () => fx.Api.DeleteAsync($"/api/bookings/{delete}", user.Token))).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await fx.DeletedDuringAsync("bookings", put, () => fx.Api.PutAsync($"/api/bookings/{put}", new { stage, date, start_time = "12:00", finish_time = "13:30" }, user.Token)))
+            .IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await fx.DeletedDuringAsync("bookings", patch, () => fx.Api.PatchAsync($"/api/bookings/{patch}", new { active = false }, user.Token)))
+            .IsProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task Deleting_another_users_booking_is_a_404_whatever_If_Match_says()
+    {
+        var (owner, stranger) = (await fx.NewUserAsync(), await fx.NewUserAsync());
+        var id = (await fx.BookAsync(owner.Token, await fx.NewStageIdAsync(), FutureDate(), "10:00", "11:00")).Is(HttpStatusCode.Created).Id;
+        var etag = (await fx.Api.GetAsync($"/api/bookings/{id}", owner.Token)).Header("ETag")!;
+
+        (await fx.Api.DeleteAsync($"/api/bookings/{id}", stranger.Token, IfMatch("\"1\""))).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await fx.Api.DeleteAsync($"/api/bookings/{id}", stranger.Token, IfMatch(etag))).IsProblem(HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(etag, (await fx.Api.GetAsync($"/api/bookings/{id}", owner.Token)).Is(HttpStatusCode.OK).Header("ETag"));
+    }
+
+    [Fact]
     public async Task Anonymous_callers_get_401_on_every_booking_route()
     {
         (await fx.Api.GetAsync("/api/bookings")).IsProblem(HttpStatusCode.Unauthorized, "not_authenticated");
