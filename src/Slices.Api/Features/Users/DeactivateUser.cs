@@ -14,6 +14,9 @@ public static class DeactivateUser
 {
     public sealed record DeactivateUserCommand(string Key, Caller Caller, long? IfMatch) : ICommand<Result<bool>>;
 
+    // Also UpdateUser's answer to `is_active: false` on the caller's own profile.
+    public static Failure DeactivatingSelf { get; } = Failure.Conflict("cannot_deactivate_self", "An admin cannot deactivate their own account.");
+
     public sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/users/{username}",
@@ -44,7 +47,7 @@ public static class DeactivateUser
 
                 if (target == c.Caller.Id)
                 {
-                    return Failure.Conflict("cannot_deactivate_self", "An admin cannot deactivate their own account.");
+                    return DeactivatingSelf;
                 }
 
                 if (await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(Deactivate, new { key = c.Key, c.IfMatch }, tx, cancellationToken: ct)) is null)

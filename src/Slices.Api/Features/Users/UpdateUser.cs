@@ -128,6 +128,18 @@ public static class UpdateUser
                     return new Failure(400, "read_only_field", "Only an admin can change role, groups or is_active.");
                 }
 
+                // An admin cannot lock themselves out here any more than by DELETE. The id is the row's own, read in this
+                // transaction, and never changes, so the comparison needs no lock.
+                if (current.Id == c.Caller.Id && !ch.IsActive)
+                {
+                    return DeactivateUser.DeactivatingSelf;
+                }
+
+                if (current.Id == c.Caller.Id && current.Role == "admin" && ch.Role != "admin")
+                {
+                    return Failure.Conflict("cannot_demote_self", "An admin cannot take away their own admin role.");
+                }
+
                 string? hash = null;
                 if (ch.Password is not null)
                 {
