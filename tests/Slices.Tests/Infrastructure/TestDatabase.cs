@@ -46,6 +46,23 @@ public sealed class TestDatabase : IAsyncDisposable
         return csb.ConnectionString;
     }
 
+    // How many deadlocks PostgreSQL detected in database. A server process reports its statistics when it ends, so
+    // whatever else is still connected (a stopped host's idle pool) is ended first, and waited for.
+    public static async Task<long> DeadlocksAsync(string database, CancellationToken ct)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(database);
+        await conn.OpenAsync(ct);
+        await using var others = new Npgsql.NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", conn);
+        while ((long)(await others.ExecuteScalarAsync(ct))! > 0)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        await using var deadlocks = new Npgsql.NpgsqlCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", conn);
+        return (long)(await deadlocks.ExecuteScalarAsync(ct))!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (cluster is not null)

@@ -7,6 +7,7 @@ using Npgsql;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Features.Users;
 
 [assembly: PgConstraint("group_members_pkey", 409, "already_member", "The user is already a member of this group.")]
 [assembly: PgConstraint("group_members_user_id_fkey", 400, "unknown_user", "The user does not exist.")]
@@ -52,9 +53,12 @@ public static class AddGroupMember
 
         public async ValueTask<Result<GroupMember>> Handle(AddGroupMemberCommand c, CancellationToken ct)
         {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var member = await conn.QuerySingleOrDefaultAsync<GroupMember>(new CommandDefinition(Insert, c, cancellationToken: ct));
-            return member is null ? Failure.NotFound("Group") : member;
+            return await db.InTransactionAsync<Result<GroupMember>>(async (conn, tx) =>
+            {
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = new[] { c.GroupId }, users = new[] { c.User } }, tx, cancellationToken: ct));
+                var member = await conn.QuerySingleOrDefaultAsync<GroupMember>(new CommandDefinition(Insert, c, tx, cancellationToken: ct));
+                return member is null ? Failure.NotFound("Group") : member;
+            }, ct);
         }
     }
 }

@@ -25,9 +25,16 @@ public static class DeleteGroup
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteGroupCommand, Result<bool>>
     {
-        // FOR UPDATE conflicts with the key-share lock a new training's foreign key takes on its group, so no
-        // training can be added between the check and the delete.
+        // FOR UPDATE conflicts with the key-share lock a new training's (or membership's) foreign key takes on its
+        // group, so no training can be added between the check and the delete, and no member.
         private const string Lock = "SELECT id FROM groups WHERE id = @Id FOR UPDATE";
+
+        // Then the members' users rows, in id order, before the delete cascades to group_members, whose trigger touches
+        // them (UserProfiles.LockForMembership says why). After the group's lock, so that no one can join meanwhile.
+        private const string LockMembers = """
+            SELECT id FROM users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = @Id) ORDER BY id FOR NO KEY UPDATE
+            """;
+
         private const string HasTrainings = "SELECT EXISTS (SELECT 1 FROM trainings WHERE group_id = @Id)";
         private const string Delete = $"DELETE FROM groups WHERE id = @Id AND {ETags.Guard}";
 
@@ -39,6 +46,8 @@ public static class DeleteGroup
                 {
                     return Failure.NotFound("Group");
                 }
+
+                await conn.ExecuteAsync(new CommandDefinition(LockMembers, c, tx, cancellationToken: ct));
 
                 if (await conn.ExecuteScalarAsync<bool>(new CommandDefinition(HasTrainings, c, tx, cancellationToken: ct)))
                 {

@@ -6,6 +6,7 @@ using Npgsql;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Features.Users;
 
 namespace Slices.Api.Features.Trainings;
 
@@ -39,6 +40,7 @@ public static class RemoveGroupMember
         {
             return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
             {
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = Array.Empty<long>(), users = new[] { c.User } }, tx, cancellationToken: ct));
                 if (await conn.ExecuteAsync(new CommandDefinition(Leave, c, tx, cancellationToken: ct)) == 0)
                 {
                     return Failure.NotFound("Membership");

@@ -151,6 +151,8 @@ public static class UpdateUser
                     hash = passwords.Hash(ch.Password);
                 }
 
+                // The user's row is locked before any membership write, in the order all of them lock.
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = ch.Groups, users = new[] { current.Id } }, tx, cancellationToken: ct));
                 var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
                 {
                     ch.Username, ch.Email, ch.PhoneNumber, ch.FirstName, ch.LastName, ch.ThirdName, ch.BirthDate, ch.Role, ch.IsActive,

@@ -46,6 +46,16 @@ public static partial class UserProfiles
         return rows.Select(r => r.ToProfile()).ToList();
     }
 
+    // Every write of group_members takes its locks in one order: the groups it adds members to (key share, as the
+    // foreign key would), then the users whose membership changes (db/0013's trigger updates their rows for the ETag),
+    // then the memberships themselves; a group's deletion locks the group, then its members (DeleteGroup). So no two
+    // membership writes wait for each other in opposite orders: without it, a PUT of a user's groups racing the
+    // group member routes or a group's deletion deadlocked. Parameters `groups` and `users`, bigint arrays.
+    public const string LockForMembership = """
+        SELECT id FROM groups WHERE id = ANY (@groups) ORDER BY id FOR KEY SHARE;
+        SELECT id FROM users WHERE id = ANY (@users) ORDER BY id FOR NO KEY UPDATE;
+        """;
+
     // Finds `/api/users/{username}`: by username, or by email for accounts that have no username.
     public const string ByKey = "(u.username = @key::citext OR (u.username IS NULL AND u.email = @key::citext))";
 
