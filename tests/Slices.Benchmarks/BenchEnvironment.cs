@@ -36,6 +36,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public string AdminToken { get; private set; } = null!;
 
+    public CpuMeter Cpu { get; private set; } = null!;
+
     public static async Task<BenchEnvironment> StartAsync(int connections, int pool)
     {
         var root = RepositoryRoot();
@@ -75,6 +77,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
         }
 
         env.service = Process.Start(psi)!;
+        env.Cpu = new CpuMeter(env.service.Id);
         // The service logs warnings and errors only (Logging__LogLevel__Default above): show every line of both streams.
         env.service.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
         env.service.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };

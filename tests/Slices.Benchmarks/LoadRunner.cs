@@ -2,16 +2,19 @@ using System.Diagnostics;
 
 namespace Slices.Benchmarks;
 
-public sealed record Figures(string Scenario, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs, long Requests, long Errors, string Note = "");
+public sealed record Figures(string Scenario, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, double MaxMs, long Requests, long Errors, string Note = "", CpuPerRequest? Cpu = null);
 
 // N concurrent loops, each sending its next request as soon as the last answered (closed model), for a fixed
-// time after a warm-up. Every latency is kept (a few million longs at most) and sorted for exact percentiles.
+// time after a warm-up. Every latency is kept (a few million longs at most) and sorted for exact percentiles. The CPU
+// time of the service, PostgreSQL and this process over the measured part is reported per request.
 public static class LoadRunner
 {
-    public static async Task<Figures> RunAsync(string scenario, Options o, Func<int, long, Task<bool>> request, string note = "")
+    public static async Task<Figures> RunAsync(string scenario, Options o, CpuMeter cpu, Func<int, long, Task<bool>> request, string note = "")
     {
         await RunForAsync(o.Warmup, o.Connections, request, record: false);
-        return await RunForAsync(o.Duration, o.Connections, request, record: true, scenario, note);
+        var before = cpu.Sample();
+        var figures = await RunForAsync(o.Duration, o.Connections, request, record: true, scenario, note);
+        return figures with { Cpu = CpuMeter.PerRequest(cpu.Sample() - before, figures.Requests) };
     }
 
     private static async Task<Figures> RunForAsync(TimeSpan duration, int connections, Func<int, long, Task<bool>> request, bool record, string scenario = "", string note = "")

@@ -38,7 +38,7 @@ await using (var conn = await env.OpenAsync())
 // JSON, Npgsql), whichever scenario runs first is measured against half-compiled code (5,700-8,600 req/s for a
 // first stage-get against 12,800-13,900 for a second one in the same run). One warm-up over a few routes first.
 Console.WriteLine($"Warming up the service ({o.ServiceWarmup.TotalSeconds:0} s) ...");
-await LoadRunner.RunAsync("service-warmup", o with { Duration = o.ServiceWarmup, Warmup = TimeSpan.Zero }, async (w, i) =>
+await LoadRunner.RunAsync("service-warmup", o with { Duration = o.ServiceWarmup, Warmup = TimeSpan.Zero }, env.Cpu, async (w, i) =>
 {
     using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, (i % 4) switch
     {
@@ -55,14 +55,14 @@ foreach (var name in selected)
     Console.WriteLine($"Running {name} ({o.Connections} connections, {o.Duration.TotalSeconds:0} s) ...");
     var figures = name switch
     {
-        "stage-get" => await LoadRunner.RunAsync(name, o, async (w, i) =>
+        "stage-get" => await LoadRunner.RunAsync(name, o, env.Cpu, async (w, i) =>
         {
             using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, $"/api/stages/{stages[Random.Shared.Next(stages.Length)]}", env.Token));
             return r.StatusCode == HttpStatusCode.OK;
         }),
         "raw-baseline" => await RawBaselineAsync(),
         "db-limit" => await DbLimitAsync(),
-        "bookings-list" => await LoadRunner.RunAsync(name, o, async (w, i) =>
+        "bookings-list" => await LoadRunner.RunAsync(name, o, env.Cpu, async (w, i) =>
         {
             using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/bookings?limit=20", env.Token));
             return r.StatusCode == HttpStatusCode.OK;
@@ -72,7 +72,7 @@ foreach (var name in selected)
         "order-create" => await OrderCreateAsync(),
         "events-search" => await EventsSearchAsync(),
         "tables-search" => await TablesSearchAsync(),
-        "login" => await LoadRunner.RunAsync(name, o with { Connections = Math.Min(o.Connections, 4) }, async (w, i) =>
+        "login" => await LoadRunner.RunAsync(name, o with { Connections = Math.Min(o.Connections, 4) }, env.Cpu, async (w, i) =>
         {
             using var r = await env.Http.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = BenchEnvironment.Password });
             return r.StatusCode == HttpStatusCode.OK;
@@ -99,7 +99,7 @@ async Task<Figures> RawBaselineAsync()
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Connections * 2, UseProxy = false, UseCookies = false }) { BaseAddress = address };
     try
     {
-        return await LoadRunner.RunAsync("raw-baseline", o, async (w, i) =>
+        return await LoadRunner.RunAsync("raw-baseline", o, env.Cpu, async (w, i) =>
         {
             using var r = await http.GetAsync($"/raw/stages/{stages[Random.Shared.Next(stages.Length)]}");
             return r.StatusCode == HttpStatusCode.OK;
@@ -119,11 +119,14 @@ async Task<Figures> DbLimitAsync()
         SELECT s.id, s.name, s.address, s.description, s.open_time, s.close_time, ARRAY(SELECT ss.service_id FROM stage_services ss WHERE ss.stage_id = s.id ORDER BY ss.service_id) AS services, s.xmin::text::bigint AS version FROM stages s WHERE s.id = :id;
         """);
     var bin = Path.Combine(Slices.Api.Common.Data.EmbeddedPostgres.FindBinDirectory(), "pgbench");
+    var before = env.Cpu.Sample();
     var output = await BenchEnvironment.RunAsync(bin,
         $"-h {new Npgsql.NpgsqlConnectionStringBuilder(env.ConnectionString).Host} -p {env.Postgres.Port} -U postgres -n -M prepared -c {o.Pool} -j 2 -T {(int)o.Duration.TotalSeconds} -f {script} slices_bench");
     var tps = double.Parse(output.Split('\n').First(l => l.StartsWith("tps", StringComparison.Ordinal)).Split('=')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     var latency = double.Parse(output.Split('\n').First(l => l.StartsWith("latency average", StringComparison.Ordinal)).Split('=')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    return new Figures("db-limit", tps, latency, 0, 0, 0, (long)(tps * o.Duration.TotalSeconds), 0, "pgbench -M prepared, same SELECT; p50 column is pgbench's average latency");
+    var queries = (long)(tps * o.Duration.TotalSeconds);
+    return new Figures("db-limit", tps, latency, 0, 0, 0, queries, 0, "pgbench -M prepared, same SELECT; p50 column is pgbench's average latency; load µs is pgbench's",
+        CpuMeter.PerRequest(env.Cpu.Sample() - before, queries));
 }
 
 async Task<Figures> BookingCreateAsync()
@@ -132,7 +135,7 @@ async Task<Figures> BookingCreateAsync()
     // for every 23,000 requests, starting far beyond the other scenarios' dates.
     var today = DateOnly.FromDateTime(DateTime.UtcNow);
     long counter = 0;
-    return await LoadRunner.RunAsync("booking-create", o, async (w, i) =>
+    return await LoadRunner.RunAsync("booking-create", o, env.Cpu, async (w, i) =>
     {
         var n = Interlocked.Increment(ref counter);
         var k = n / stages.Length;
@@ -193,7 +196,7 @@ async Task<Figures> OrderCreateAsync()
         cassettes = await Seed.CassettesAsync(conn, 1000, 1_000_000);
     }
 
-    return await LoadRunner.RunAsync("order-create", o, async (w, i) =>
+    return await LoadRunner.RunAsync("order-create", o, env.Cpu, async (w, i) =>
     {
         using var r = await env.Http.SendAsync(env.Request(HttpMethod.Post, "/api/orders", env.Token, new
         {
@@ -219,7 +222,7 @@ async Task<Figures> EventsSearchAsync()
         }
 
         var label = size.ToString("N0", CultureInfo.InvariantCulture);
-        measured.Add(await LoadRunner.RunAsync($"events-search@{label}", o, async (w, i) =>
+        measured.Add(await LoadRunner.RunAsync($"events-search@{label}", o, env.Cpu, async (w, i) =>
         {
             using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/events?search=jazz&date__gte=2023-01-01&date__lte=2023-12-31&limit=20", env.Token));
             return r.StatusCode == HttpStatusCode.OK;
@@ -231,7 +234,7 @@ async Task<Figures> EventsSearchAsync()
         }
 
         var window = 0;
-        var uncached = await LoadRunner.RunAsync($"events-search-uncounted@{label}", o, async (w, i) =>
+        var uncached = await LoadRunner.RunAsync($"events-search-uncounted@{label}", o, env.Cpu, async (w, i) =>
         {
             var from = new DateOnly(2020, 1, 1).AddDays(Interlocked.Increment(ref window) % 3000);
             using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get,
@@ -255,7 +258,7 @@ async Task<Figures> TablesSearchAsync()
     }
 
     var url = $"/api/restaurant/tables?seats=4&kind=regular&at={Uri.EscapeDataString(at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))}&duration_minutes=120&limit=20";
-    return await LoadRunner.RunAsync("tables-search", o, async (w, i) =>
+    return await LoadRunner.RunAsync("tables-search", o, env.Cpu, async (w, i) =>
     {
         using var r = await env.Http.GetAsync(url);
         return r.StatusCode == HttpStatusCode.OK;
@@ -313,10 +316,12 @@ async Task<Figures> ChatFanoutAsync()
 
 static void Print(IEnumerable<Figures> rows)
 {
-    Console.WriteLine($"{"scenario",-24} {"req/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7}  note");
+    // CPU µs per request: the service, PostgreSQL's processes, this process (load generator, and raw-baseline's host).
+    Console.WriteLine($"{"scenario",-24} {"req/s",10} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"errors",7} {"svc µs",7} {"pg µs",7} {"load µs",7}  note");
     foreach (var f in rows)
     {
+        var cpu = f.Cpu is { } c ? string.Create(CultureInfo.InvariantCulture, $"{c.ServiceUs,7:0.0} {c.PostgresUs,7:0.0} {c.LoadUs,7:0.0}") : $"{"—",7} {"—",7} {"—",7}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{f.Scenario,-24} {f.RequestsPerSecond,10:0} {f.P50Ms,8:0.00} {f.P95Ms,8:0.00} {f.P99Ms,8:0.00} {f.MaxMs,8:0.00} {f.Errors,7}  {f.Note}"));
+            $"{f.Scenario,-24} {f.RequestsPerSecond,10:0} {f.P50Ms,8:0.00} {f.P95Ms,8:0.00} {f.P99Ms,8:0.00} {f.MaxMs,8:0.00} {f.Errors,7} {cpu}  {f.Note}"));
     }
 }
