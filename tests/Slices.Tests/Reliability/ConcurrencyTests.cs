@@ -81,15 +81,9 @@ public sealed class ConcurrencyTests(SlicesFixture fx)
             }
         }
 
-        // Server processes report their statistics when they end or, idle, within about ten seconds: watch the counter
-        // that long (each read is its own transaction, so a fresh snapshot of the statistics).
-        await using var conn = new NpgsqlConnection(database);
-        await conn.OpenAsync(ct);
-        await using var deadlocks = new NpgsqlCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", conn);
-        for (var watched = System.Diagnostics.Stopwatch.StartNew(); watched.Elapsed < TimeSpan.FromSeconds(12); await Task.Delay(500, ct))
-        {
-            Assert.Equal(0L, (long)(await deadlocks.ExecuteScalarAsync(ct))!);
-        }
+        // Server processes report their statistics when they end: DeadlocksAsync ends the database's other connections
+        // first, then reads the counter.
+        Assert.Equal(0L, await TestDatabase.DeadlocksAsync(database, ct));
     }
 
     [Theory]
