@@ -48,6 +48,8 @@ public sealed class ChatConnections
 
     public void Remove(ChatConnection c) => open.TryRemove(c, out _);
 
+    public bool IsEmpty => open.IsEmpty;
+
     public IEnumerable<ChatConnection> InRoom(string room) => All.Where(c => c.Rooms.ContainsKey(room));
 
     public IEnumerable<ChatConnection> OfUsers(long a, long b) => All.Where(c => c.UserId == a || c.UserId == b);

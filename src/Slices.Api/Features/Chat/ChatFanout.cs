@@ -61,6 +61,13 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
     // but a member removed later (or the members of a deleted organization) may still have the room joined.
     private async Task DeliverMessageAsync(long id, CancellationToken ct)
     {
+        // An instance without sockets has no one to deliver to: it does not read the message at all. A socket opened
+        // meanwhile has joined no room yet and finds the message in history.
+        if (connections.IsEmpty)
+        {
+            return;
+        }
+
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await ChatRooms.ReadForDeliveryAsync(conn, id, ct) is not { } delivery)
         {
