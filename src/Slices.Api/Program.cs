@@ -30,8 +30,11 @@ builder.WebHost.ConfigureKestrel(k =>
 string connectionString;
 EmbeddedPostgres? embedded;
 JwtSettings jwt;
+EventsSettings events;
 try
 {
+    // Before the embedded PostgreSQL (Development) starts, which a refused start-up would leave running.
+    events = EventsSettings.Load(builder.Configuration, builder.Environment);
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
 }
@@ -57,6 +60,7 @@ builder.Services.AddMediator(o =>
     o.PipelineBehaviors = [typeof(ValidationBehavior<,>)];
 });
 builder.Services.AddValidators();
+builder.Services.AddSingleton(events);
 builder.Services.AddChat();
 builder.Services.AddRestaurant(builder.Configuration);
 // Carter maps the modules only; validators are registered once, above, for the mediator's validation behavior.

@@ -77,7 +77,7 @@ public static class CreateEvent
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db, Jobs jobs, IConfiguration config, IHostEnvironment env, TimeProvider clock)
+    public sealed class Handler(NpgsqlDataSource db, Jobs jobs, EventsSettings settings, TimeProvider clock)
         : ICommandHandler<CreateEventRequest, Result<EventJobStatus>>
     {
         private const string Unknown = "SELECT array(SELECT unnest(@ids) EXCEPT SELECT id FROM organizations ORDER BY 1)";
@@ -95,7 +95,7 @@ public static class CreateEvent
                 }
             }
 
-            var media = Media.Root(config, env);
+            var media = settings.MediaRoot;
             string? image = null;
             if (r.Image is not null)
             {
@@ -109,7 +109,7 @@ public static class CreateEvent
                 image = saved.Value;
             }
 
-            var runAt = clock.GetUtcNow() + config.GetValue("Events:CreationDelay", TimeSpan.FromMinutes(1));
+            var runAt = clock.GetUtcNow() + settings.CreationDelay;
             try
             {
                 var jobId = await db.InTransactionAsync(
@@ -126,7 +126,7 @@ public static class CreateEvent
     }
 
     // Inserts the event when its time comes. A repeated run finds the event it made and does nothing.
-    public sealed class Job(NpgsqlDataSource db, IConfiguration config, IHostEnvironment env) : IJobHandler
+    public sealed class Job(NpgsqlDataSource db, EventsSettings settings) : IJobHandler
     {
         private const string Insert = """
             INSERT INTO events (title, description, date, image, created_by, creation_job_id)
@@ -163,7 +163,7 @@ public static class CreateEvent
 
         public Task OnFailedAsync(Common.Work.Job job, string lastError, CancellationToken ct)
         {
-            EventImages.Delete(Media.Root(config, env), job.PayloadAs<CreateEventPayload>().Image);
+            EventImages.Delete(settings.MediaRoot, job.PayloadAs<CreateEventPayload>().Image);
             return Task.CompletedTask;
         }
     }

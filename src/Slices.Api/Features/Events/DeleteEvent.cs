@@ -24,7 +24,7 @@ public static class DeleteEvent
             .WithProblems();
     }
 
-    public sealed class Handler(NpgsqlDataSource db, IConfiguration config, IHostEnvironment env) : ICommandHandler<DeleteEventCommand, Result<bool>>
+    public sealed class Handler(NpgsqlDataSource db, EventsSettings settings) : ICommandHandler<DeleteEventCommand, Result<bool>>
     {
         private const string Delete = $"DELETE FROM events e WHERE e.id = @Id AND {Events.Guard} RETURNING e.id, e.image";
 
@@ -44,7 +44,7 @@ public static class DeleteEvent
                 return deleted.Failure!;
             }
 
-            EventImages.Delete(Media.Root(config, env), deleted.Value.Image);
+            EventImages.Delete(settings.MediaRoot, deleted.Value.Image);
             return true;
         }
     }

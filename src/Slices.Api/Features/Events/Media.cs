@@ -1,10 +1,9 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
-using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Events;
 
-// `GET /media/{path}`: stored uploads under `Media:Root` (default `<Data:Root>/media`), public.
+// `GET /media/{path}`: stored uploads under `Media:Root` (EventsSettings.MediaRoot), public.
 // Only image types are served (anything else under the root is 404, so a stray HTML file can never run as a page);
 // no directory listing; paths that climb out of the root, dot-files and absent files are 404 problem+json (the
 // status code pages answer for what the static files middleware passes on).
@@ -20,18 +19,12 @@ public static class Media
         [".webp"] = "image/webp",
     };
 
-    // The absolute media folder; a relative `Media:Root` is taken from the content root.
-    public static string Root(IConfiguration config, IHostEnvironment env) =>
-        Path.GetFullPath(config["Media:Root"] ?? Path.Combine(Database.DataRoot(config, env), "media"), env.ContentRootPath);
-
     // The public URL of a stored file, from its path relative to the media root.
     public static string? Url(string? relativePath) => relativePath is null ? null : $"{RequestPath}/{relativePath}";
 
     public static WebApplication UseMedia(this WebApplication app)
     {
-        var root = Root(app.Configuration, app.Environment);
-        Directory.CreateDirectory(root);
-        var files = new PhysicalFileProvider(root);
+        var files = new PhysicalFileProvider(app.Services.GetRequiredService<EventsSettings>().MediaRoot);
         app.Lifetime.ApplicationStopped.Register(files.Dispose);
         app.UseStaticFiles(new StaticFileOptions
         {

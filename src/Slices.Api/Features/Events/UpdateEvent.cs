@@ -89,7 +89,7 @@ public static class UpdateEvent
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db, IConfiguration config, IHostEnvironment env) : ICommandHandler<ReplaceEventRequest, Result<Versioned<EventDetail>>>
+    public sealed class Handler(NpgsqlDataSource db, EventsSettings settings) : ICommandHandler<ReplaceEventRequest, Result<Versioned<EventDetail>>>
     {
         private const string Lock = "SELECT image FROM events WHERE id = @Id FOR UPDATE";
 
@@ -100,7 +100,7 @@ public static class UpdateEvent
 
         public async ValueTask<Result<Versioned<EventDetail>>> Handle(ReplaceEventRequest r, CancellationToken ct)
         {
-            var media = Media.Root(config, env);
+            var media = settings.MediaRoot;
             string? image = null;
             if (r.Image is not null)
             {

@@ -1,7 +1,5 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Slices.Api.Features.Events;
 using Slices.Tests.Infrastructure;
@@ -64,7 +62,7 @@ internal static class EventsTestData
         (await fx.Api.PostAsync("/api/organizations", new { title = title ?? $"Org {Tag()}", users, postcode, address }, token)).Is(HttpStatusCode.Created).Id;
 
     public static string MediaRoot(this SlicesFixture fx) =>
-        Media.Root(fx.Host.Services.GetRequiredService<IConfiguration>(), fx.Host.Services.GetRequiredService<IHostEnvironment>());
+        fx.Host.Services.GetRequiredService<EventsSettings>().MediaRoot;
 
     public static long[] Ids(this Reply reply) => reply.Array.Select(e => e!["id"]!.GetValue<long>()).ToArray();
 

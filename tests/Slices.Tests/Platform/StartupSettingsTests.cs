@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Slices.Tests.Infrastructure;
+
+namespace Slices.Tests.Platform;
+
+// Settings read at start-up: a bad value stops the service before it serves anything, with one line on stderr that
+// names the key, and exit code 1. The service runs as a real process (`dotnet Slices.Api.dll`), as an operator starts it;
+// it exits before it would connect to the database, so none is given.
+public sealed class StartupSettingsTests
+{
+    private static async Task<(int ExitCode, string[] Errors)> StartWithAsync(string key, string value)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "Slices.Api.dll")}\" --urls http://127.0.0.1:0")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        foreach (var (k, v) in SlicesFixture.TestSettings("Host=127.0.0.1;Port=1;Database=none").Append(new(key, value)))
+        {
+            psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        }
+
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"The service started with {key}={value} instead of refusing to.");
+        }
+
+        await stdout;
+        return (process.ExitCode, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Theory]
+    [InlineData("Events:CreationDelay", "soon", "Events:CreationDelay must be a duration as [d.]hh:mm:ss, not 'soon'.")]
+    [InlineData("Events:CreationDelay", "-00:00:01", "Events:CreationDelay must be between 00:00:00 and 7.00:00:00, not -00:00:01.")]
+    public async Task A_bad_value_stops_the_start_up_with_one_line_naming_the_key(string key, string value, string expected)
+    {
+        var (exitCode, errors) = await StartWithAsync(key, value);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(expected, Assert.Single(errors));
+    }
+
+    [Fact]
+    public async Task A_media_root_that_cannot_be_a_folder_stops_the_start_up_naming_it()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var root = Path.Combine(file, "media");
+            var (exitCode, errors) = await StartWithAsync("Media:Root", root);
+
+            Assert.Equal(1, exitCode);
+            Assert.StartsWith($"Media:Root '{root}' cannot be used as a folder: ", Assert.Single(errors), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
