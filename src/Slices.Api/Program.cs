@@ -31,10 +31,12 @@ string connectionString;
 EmbeddedPostgres? embedded;
 JwtSettings jwt;
 EventsSettings events;
+HousekeepingSettings housekeeping;
 try
 {
     // Before the embedded PostgreSQL (Development) starts, which a refused start-up would leave running.
     events = EventsSettings.Load(builder.Configuration, builder.Environment);
+    housekeeping = HousekeepingSettings.Load(builder.Configuration);
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
 }
@@ -53,6 +55,7 @@ builder.Services.AddAdminPanel();
 builder.Services.AddSlicesRateLimits(builder.Configuration);
 builder.Services.AddSlicesOpenApi();
 builder.Services.AddWork(builder.Configuration);
+builder.Services.AddHousekeeping(housekeeping);
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddMediator(o =>
 {

@@ -4,11 +4,11 @@ using Slices.Tests.Infrastructure;
 namespace Slices.Tests.Platform;
 
 // Settings read at start-up: a bad value stops the service before it serves anything, with one line on stderr that
-// names the key, and exit code 1. The service runs as a real process (`dotnet Slices.Api.dll`), as an operator starts it;
-// it exits before it would connect to the database, so none is given.
-public sealed class StartupSettingsTests
+// names the key, and exit code 1. The service runs as a real process (`dotnet Slices.Api.dll`), as an operator starts it,
+// with a working database, so that a service that ignored the value would start and be caught doing so.
+public sealed class StartupSettingsTests(SlicesFixture fx)
 {
-    private static async Task<(int ExitCode, string[] Errors)> StartWithAsync(string key, string value)
+    private async Task<(int ExitCode, string[] Errors)> StartWithAsync(string key, string value)
     {
         var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "Slices.Api.dll")}\" --urls http://127.0.0.1:0")
         {
@@ -17,7 +17,7 @@ public sealed class StartupSettingsTests
             WorkingDirectory = AppContext.BaseDirectory,
         };
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        foreach (var (k, v) in SlicesFixture.TestSettings("Host=127.0.0.1;Port=1;Database=none").Append(new(key, value)))
+        foreach (var (k, v) in SlicesFixture.TestSettings(fx.Database.ConnectionString).Append(new(key, value)))
         {
             psi.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
         }
@@ -44,6 +44,10 @@ public sealed class StartupSettingsTests
     [Theory]
     [InlineData("Events:CreationDelay", "soon", "Events:CreationDelay must be a duration as [d.]hh:mm:ss, not 'soon'.")]
     [InlineData("Events:CreationDelay", "-00:00:01", "Events:CreationDelay must be between 00:00:00 and 7.00:00:00, not -00:00:01.")]
+    [InlineData("Housekeeping:Interval", "00:00:00", "Housekeeping:Interval must be between 00:00:01 and 1.00:00:00, not 00:00:00.")]
+    [InlineData("Housekeeping:BatchSize", "lots", "Housekeeping:BatchSize must be a whole number, not 'lots'.")]
+    [InlineData("Housekeeping:JobRetention", "00:05:00", "Housekeeping:JobRetention must be between 01:00:00 and 3650.00:00:00, not 00:05:00.")]
+    [InlineData("Housekeeping:RefreshTokenRetention", "-1.00:00:00", "Housekeeping:RefreshTokenRetention must be between 00:00:00 and 3650.00:00:00, not -1.00:00:00.")]
     public async Task A_bad_value_stops_the_start_up_with_one_line_naming_the_key(string key, string value, string expected)
     {
         var (exitCode, errors) = await StartWithAsync(key, value);

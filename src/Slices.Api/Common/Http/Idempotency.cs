@@ -21,7 +21,8 @@ public static class IdempotencyExtensions
 public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource db, TimeProvider clock)
 {
     private const int MaxKeyLength = 255;
-    private static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
+    // How long a key replays (the contract says 24 h); older keys count as absent and are purged by Housekeeping.
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
     private static readonly TimeSpan WaitForFirst = TimeSpan.FromSeconds(15);
 
     public async Task InvokeAsync(HttpContext http)
@@ -43,17 +44,20 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource
         var caller = http.User.FindFirstValue("sub") is { } sub ? "user:" + sub : "anonymous";
         var hash = await RequestHashAsync(http, ct);
 
+        // An expired key that Housekeeping has not purged yet is taken over as if it were absent. Of two requests
+        // taking over one key, the second waits for the first's row lock, then sees a fresh key and replays.
         const string claim = """
-            INSERT INTO idempotency_keys (caller, key, request_hash, created_at)
+            INSERT INTO idempotency_keys AS k (caller, key, request_hash, created_at)
             VALUES (@caller, @key, @hash, @now)
-            ON CONFLICT (caller, key) DO NOTHING
+            ON CONFLICT (caller, key) DO UPDATE
+            SET request_hash = excluded.request_hash, created_at = excluded.created_at,
+                status_code = NULL, content_type = NULL, location = NULL, body = NULL
+            WHERE k.created_at < @cutoff
             """;
-        const string expire = "DELETE FROM idempotency_keys WHERE caller = @caller AND key = @key AND created_at < @cutoff";
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            await conn.ExecuteAsync(new CommandDefinition(expire, new { caller, key, cutoff = now - Lifetime }, cancellationToken: ct));
-            if (await conn.ExecuteAsync(new CommandDefinition(claim, new { caller, key, hash, now }, cancellationToken: ct)) == 0)
+            if (await conn.ExecuteAsync(new CommandDefinition(claim, new { caller, key, hash, now, cutoff = now - Lifetime }, cancellationToken: ct)) == 0)
             {
                 await ReplayAsync(http, caller, key, hash, ct);
                 return;
