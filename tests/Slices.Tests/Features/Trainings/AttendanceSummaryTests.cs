@@ -45,6 +45,42 @@ public sealed class AttendanceSummaryTests(SlicesFixture fx)
         Assert.Equal(125.50m, all["total_price"]!.GetValue<decimal>());
     }
 
+    // Guard for the summary's query (it starts from the user's enrolments and records): several users in two groups,
+    // trainings with an enrolment and a record, a record without an enrolment, an enrolment given up again.
+    [Fact]
+    public async Task Summary_counts_each_training_of_the_user_once_among_other_users_and_groups()
+    {
+        var (alice, bob, carol) = (await fx.NewUserAsync(), await fx.NewUserAsync(), await fx.NewUserAsync());
+        var first = await fx.NewGroupAsync(alice, bob, carol);
+        var second = await fx.NewGroupAsync(alice, bob);
+        var d1 = await fx.NewTrainingAsync(first, "2032-03-01", price: 10m);
+        var d2 = await fx.NewTrainingAsync(first, "2032-03-02", price: 20m);
+        var d3 = await fx.NewTrainingAsync(first, "2032-03-03", price: 30m);
+        var e1 = await fx.NewTrainingAsync(second, "2032-03-01", price: 40m);
+        var e2 = await fx.NewTrainingAsync(second, "2032-03-04", price: 50m);
+        var april = await fx.NewTrainingAsync(first, "2032-04-01", price: 60m);
+        foreach (var (training, user) in new[] { (d1, alice), (d2, alice), (e1, alice), (d1, bob), (e2, bob), (d3, carol) })
+        {
+            (await fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, user.Token)).Is(HttpStatusCode.OK);
+        }
+
+        (await fx.Api.DeleteAsync($"/api/trainings/{d3}/enroll", carol.Token)).Is(HttpStatusCode.NoContent);
+        await fx.MarkAsync(d1, alice, "attended");
+        await fx.MarkAsync(d3, alice, "missed");
+        await fx.MarkAsync(e1, alice, "attended");
+        await fx.MarkAsync(april, alice, "excused");
+        await fx.MarkAsync(d1, bob, "missed");
+        await fx.MarkAsync(d2, bob, "attended");
+        await fx.MarkAsync(e2, bob, "attended");
+
+        await AssertSummaryAsync(alice, "?date_from=2032-03-01&date_to=2032-03-31", trainings: 4, attended: 2, missed: 1, excused: 0, totalPrice: 50m);
+        await AssertSummaryAsync(alice, "?date_from=2032-03-01", trainings: 5, attended: 2, missed: 1, excused: 1, totalPrice: 50m);
+        await AssertSummaryAsync(alice, "?date_from=2032-03-02&date_to=2032-03-03", trainings: 2, attended: 0, missed: 1, excused: 0, totalPrice: 0m);
+        await AssertSummaryAsync(bob, "?date_to=2032-03-31", trainings: 3, attended: 2, missed: 1, excused: 0, totalPrice: 70m);
+        await AssertSummaryAsync(bob, "?date_from=2032-03-02&date_to=2032-03-03", trainings: 1, attended: 1, missed: 0, excused: 0, totalPrice: 20m);
+        await AssertSummaryAsync(carol, string.Empty, trainings: 0, attended: 0, missed: 0, excused: 0, totalPrice: 0m);
+    }
+
     [Fact]
     public async Task Summary_of_a_user_without_trainings_is_all_zeros()
     {
@@ -56,5 +92,14 @@ public sealed class AttendanceSummaryTests(SlicesFixture fx)
         Assert.Equal(0, body["excused"]!.GetValue<long>());
         Assert.Equal(0m, body["total_price"]!.GetValue<decimal>());
         (await fx.Api.GetAsync("/api/attendances/me/summary")).IsProblem(HttpStatusCode.Unauthorized, "not_authenticated");
+    }
+
+    private async Task AssertSummaryAsync(TestUser user, string period, long trainings, long attended, long missed, long excused, decimal totalPrice)
+    {
+        var body = (await fx.Api.GetAsync($"/api/attendances/me/summary{period}", user.Token)).Is(HttpStatusCode.OK).Body!;
+        Assert.Equal(
+            (trainings, attended, missed, excused, totalPrice),
+            (body["trainings"]!.GetValue<long>(), body["attended"]!.GetValue<long>(), body["missed"]!.GetValue<long>(),
+                body["excused"]!.GetValue<long>(), body["total_price"]!.GetValue<decimal>()));
     }
 }
