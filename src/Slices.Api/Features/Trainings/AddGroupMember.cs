@@ -55,7 +55,7 @@ public static class AddGroupMember
         {
             return await db.InTransactionAsync<Result<GroupMember>>(async (conn, tx) =>
             {
-                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = new[] { c.GroupId }, users = new[] { c.User } }, tx, cancellationToken: ct));
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = new[] { c.GroupId }, leaving = Array.Empty<long>(), users = new[] { c.User } }, tx, cancellationToken: ct));
                 var member = await conn.QuerySingleOrDefaultAsync<GroupMember>(new CommandDefinition(Insert, c, tx, cancellationToken: ct));
                 return member is null ? Failure.NotFound("Group") : member;
             }, ct);

@@ -37,6 +37,16 @@ public static class EnrollInTraining
 
     public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<EnrollInTrainingCommand, Result<Training>>
     {
+        // The training's row is locked, by a statement of its own, before the membership is read: a removal from the group
+        // (db/0014's trigger locks the group's upcoming trainings) or a move of the training that holds the row is waited
+        // for and its outcome seen; one that comes later waits for this enrolment and then gives its place up. The user's
+        // row before it (key share, as the enrolment's foreign key takes it anyway), as membership writes lock users before
+        // trainings: a profile write changing the username locks the user's row for update, then a left group's trainings.
+        private const string Lock = """
+            SELECT id FROM users WHERE id = @caller FOR KEY SHARE;
+            SELECT id FROM trainings WHERE id = @id FOR NO KEY UPDATE;
+            """;
+
         private const string Enroll = """
             INSERT INTO training_enrollments (training_id, user_id, enrolled_at)
             SELECT t.id, @caller, @now FROM trainings t
@@ -48,6 +58,7 @@ public static class EnrollInTraining
             var args = new { id = c.Id, caller = c.Caller.Id, admin = c.Caller.IsAdmin, now = clock.GetUtcNow().UtcDateTime };
             return await db.InTransactionAsync<Result<Training>>(async (conn, tx) =>
             {
+                await conn.ExecuteAsync(new CommandDefinition(Lock, args, tx, cancellationToken: ct));
                 if (await conn.ExecuteAsync(new CommandDefinition(Enroll, args, tx, cancellationToken: ct)) == 0)
                 {
                     // Only an admin can see a training of a group they are not in; everyone else learns nothing.

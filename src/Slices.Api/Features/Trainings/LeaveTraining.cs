@@ -26,8 +26,12 @@ public static class LeaveTraining
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<LeaveTrainingCommand, Result<bool>>
     {
-        // The enrolment's trigger lowers trainings.enrolled in the same statement.
-        private const string Leave = "DELETE FROM training_enrollments WHERE training_id = @id AND user_id = @caller";
+        // The enrolment's trigger lowers trainings.enrolled in the same statement. The training's row is locked before the
+        // enrolment, the order in which a training's move or deletion takes them (db/0014), so the two cannot deadlock.
+        private const string Leave = """
+            WITH t AS (SELECT id FROM trainings WHERE id = @id FOR NO KEY UPDATE)
+            DELETE FROM training_enrollments e USING t WHERE e.training_id = t.id AND e.user_id = @caller
+            """;
 
         public async ValueTask<Result<bool>> Handle(LeaveTrainingCommand c, CancellationToken ct)
         {

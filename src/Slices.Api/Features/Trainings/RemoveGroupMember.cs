@@ -26,29 +26,20 @@ public static class RemoveGroupMember
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<RemoveGroupMemberCommand, Result<bool>>
+    // Leaving the group gives up the user's places in its upcoming trainings, in the same statement: db/0014's trigger
+    // on group_members, which every membership write fires. Past enrolments are history and stay.
+    public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<RemoveGroupMemberCommand, Result<bool>>
     {
         private const string Leave = "DELETE FROM group_members WHERE group_id = @GroupId AND user_id = @User";
-
-        // Past enrolments are history and stay; upcoming ones would hold a place the user can no longer use.
-        private const string DropUpcoming = """
-            DELETE FROM training_enrollments e USING trainings t
-            WHERE e.training_id = t.id AND t.group_id = @GroupId AND e.user_id = @User AND t.date >= @today
-            """;
 
         public async ValueTask<Result<bool>> Handle(RemoveGroupMemberCommand c, CancellationToken ct)
         {
             return await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
             {
-                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = Array.Empty<long>(), users = new[] { c.User } }, tx, cancellationToken: ct));
-                if (await conn.ExecuteAsync(new CommandDefinition(Leave, c, tx, cancellationToken: ct)) == 0)
-                {
-                    return Failure.NotFound("Membership");
-                }
-
-                var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-                await conn.ExecuteAsync(new CommandDefinition(DropUpcoming, new { c.GroupId, c.User, today }, tx, cancellationToken: ct));
-                return true;
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = Array.Empty<long>(), leaving = new[] { c.GroupId }, users = new[] { c.User } }, tx, cancellationToken: ct));
+                return await conn.ExecuteAsync(new CommandDefinition(Leave, c, tx, cancellationToken: ct)) == 1
+                    ? true
+                    : Failure.NotFound("Membership");
             }, ct);
         }
     }

@@ -11,8 +11,10 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Trainings;
 
-// PUT and PATCH of a training (admin). Enrolments are not written here: `users` is read-only. Lowering
-// `capacity` below the number enrolled violates `trainings_within_capacity`: 409 `training_full`.
+// PUT and PATCH of a training (admin). `users` is read-only. Lowering `capacity` below the number enrolled violates
+// `trainings_within_capacity`: 409 `training_full`. Moving an upcoming training to another group (or rescheduling a past
+// one to today or later) gives up the places of users who are not members of its group, in the same statement
+// (db/0014's trigger on trainings); members of both groups keep theirs, and attendance records stay.
 public static class UpdateTraining
 {
     private static readonly string[] ReadOnly = ["id", "users"];
@@ -38,14 +40,14 @@ public static class UpdateTraining
             app.MapPut("/api/trainings/{id:long}",
                     async Task<Results<Ok<Training>, StatusCodeHttpResult, ProblemHttpResult>> (long id, TrainingChanges body, HttpContext http, ISender mediator, CancellationToken ct) =>
                         (await mediator.Send(new ReplaceTrainingCommand(id, body, ETags.IfMatch(http)), ct)).ToHttp(http))
-                .WithName("ReplaceTraining").WithTags("Trainings").WithSummary("Replace a training's date, times, price, group and capacity")
+                .WithName("ReplaceTraining").WithTags("Trainings").WithSummary("Replace a training's date, times, price, group and capacity; moving an upcoming training to another group gives up the places of users outside it")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .WithProblems();
             app.MapPatch("/api/trainings/{id:long}",
                     (long id, JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) => mediator.MergeAndReplaceAsync(
                         http, patch, new GetTraining.GetTrainingQuery(id, user.Caller()), TrainingChanges.From,
                         (changes, ifMatch) => new ReplaceTrainingCommand(id, changes, ifMatch), ReadOnly, ct))
-                .WithName("UpdateTraining").WithTags("Trainings").WithSummary("Change only the members sent; users is read-only")
+                .WithName("UpdateTraining").WithTags("Trainings").WithSummary("Change only the members sent; users is read-only; moving an upcoming training to another group gives up the places of users outside it")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .Accepts<TrainingChanges>("application/json")
                 .WithProblems();
@@ -56,6 +58,11 @@ public static class UpdateTraining
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceTrainingCommand, Result<Versioned<Training>>>
     {
+        // The training's (new) group first, groups before trainings as membership writes lock them: a removal from that
+        // group holds it for share (UserProfiles.LockForMembership), so the two wait for each other, and whichever goes
+        // second sees what the first did. An absent group locks nothing and the UPDATE's foreign key answers.
+        private const string LockGroup = "SELECT id FROM groups WHERE id = @Group FOR NO KEY UPDATE";
+
         private const string Update = $"""
             UPDATE trainings SET date = @Date, start_time = @StartTime, end_time = @EndTime, price = @Price, group_id = @Group, capacity = @Capacity
             WHERE id = @Id AND {ETags.Guard}
@@ -65,9 +72,10 @@ public static class UpdateTraining
         {
             return await db.InTransactionAsync<Result<Versioned<Training>>>(async (conn, tx) =>
             {
+                await conn.ExecuteAsync(new CommandDefinition(LockGroup, new { Group = c.Group!.Value }, tx, cancellationToken: ct));
                 var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
                 {
-                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group!.Value, c.Capacity, c.IfMatch,
+                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group.Value, c.Capacity, c.IfMatch,
                 }, tx, cancellationToken: ct));
                 if (updated == 0)
                 {

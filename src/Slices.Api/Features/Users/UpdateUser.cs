@@ -102,6 +102,7 @@ public static class UpdateUser
             WHERE id = @Id AND {ETags.Guard}
             """;
 
+        // A group left here gives up the user's places in its upcoming trainings in the same statement (db/0014's trigger).
         private const string SetGroups = """
             DELETE FROM group_members WHERE user_id = @Id AND group_id <> ALL (@Groups);
             INSERT INTO group_members (group_id, user_id) SELECT g, @Id FROM unnest(@Groups) AS g ON CONFLICT DO NOTHING;
@@ -151,8 +152,10 @@ public static class UpdateUser
                     hash = passwords.Hash(ch.Password);
                 }
 
-                // The user's row is locked before any membership write, in the order all of them lock.
-                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups = ch.Groups, users = new[] { current.Id } }, tx, cancellationToken: ct));
+                // The user's row is locked before any membership write, in the order all of them lock. The groups left are
+                // those of the profile read above; one joined since then is left too, without its share lock.
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership,
+                    new { groups = ch.Groups, leaving = current.Groups.Except(ch.Groups).ToArray(), users = new[] { current.Id } }, tx, cancellationToken: ct));
                 var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
                 {
                     ch.Username, ch.Email, ch.PhoneNumber, ch.FirstName, ch.LastName, ch.ThirdName, ch.BirthDate, ch.Role, ch.IsActive,

@@ -47,12 +47,16 @@ public static partial class UserProfiles
     }
 
     // Every write of group_members takes its locks in one order: the groups it adds members to (key share, as the
-    // foreign key would), then the users whose membership changes (db/0013's trigger updates their rows for the ETag),
-    // then the memberships themselves; a group's deletion locks the group, then its members (DeleteGroup). So no two
-    // membership writes wait for each other in opposite orders: without it, a PUT of a user's groups racing the
-    // group member routes or a group's deletion deadlocked. Parameters `groups` and `users`, bigint arrays.
+    // foreign key would) and the groups it removes members from (share), then the users whose membership changes
+    // (db/0013's trigger updates their rows for the ETag), then the memberships themselves, and last the trainings whose
+    // places a leaver gives up (db/0014's trigger); a group's deletion locks the group, then its members (DeleteGroup).
+    // So no two membership writes wait for each other in opposite orders: without it, a PUT of a user's groups racing the
+    // group member routes or a group's deletion deadlocked. The share lock on a group left conflicts with the lock a
+    // training moving into it takes first (UpdateTraining), so the move and the removal cannot miss each other.
+    // Parameters `groups`, `leaving` and `users`, bigint arrays.
     public const string LockForMembership = """
         SELECT id FROM groups WHERE id = ANY (@groups) ORDER BY id FOR KEY SHARE;
+        SELECT id FROM groups WHERE id = ANY (@leaving) ORDER BY id FOR SHARE;
         SELECT id FROM users WHERE id = ANY (@users) ORDER BY id FOR NO KEY UPDATE;
         """;
 

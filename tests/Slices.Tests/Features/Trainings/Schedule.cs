@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Npgsql;
 using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Trainings;
@@ -33,4 +34,29 @@ public static class Schedule
     public static long[] Ids(this Reply reply) => reply.Array.Select(n => n!["id"]!.GetValue<long>()).ToArray();
 
     public static long[] Longs(this JsonNode? array) => array!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
+
+    // Returns once `sessions` server processes wait, directly or behind one another, for a lock that the server process
+    // blocker holds, or once request is done (what it waited for is then for the test to check). Fails after ten seconds.
+    public static async Task UntilWaitingAsync(this SlicesFixture fx, int blocker, int sessions, Task request)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var probe = new NpgsqlConnection(fx.Database.ConnectionString);
+        await probe.OpenAsync(ct);
+        await using var waiting = new NpgsqlCommand("""
+            WITH RECURSIVE waiting (pid) AS (
+                SELECT pid FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))
+                UNION
+                SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY (pg_blocking_pids(a.pid)))
+            SELECT count(*) FROM waiting
+            """, probe)
+        {
+            Parameters = { new() { Value = blocker } },
+        };
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!request.IsCompleted && (long)(await waiting.ExecuteScalarAsync(ct))! < sessions)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Fewer than {sessions} sessions waited for the lock.");
+            await Task.Delay(20, ct);
+        }
+    }
 }
