@@ -1,3 +1,4 @@
+using System.Data;
 using System.Text.Json;
 using Carter;
 using Dapper;
@@ -25,8 +26,11 @@ public static class GetWebhook
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
+    // The delivery with its body in one read, and its attempts, both in one snapshot (the attempt count and the log agree).
     public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<GetWebhookQuery, Result<WebhookDetail>>
     {
+        private const string Delivery = $"SELECT {WebhookDeliveries.SummaryColumns}, d.body FROM {WebhookDeliveries.SummarySource} WHERE d.id = @id";
+
         private const string Attempts = """
             SELECT a.attempted_at, a.status_code, a.error, a.response_snippet, a.duration_ms
             FROM webhook_attempts a WHERE a.delivery_id = @id ORDER BY a.id
@@ -35,16 +39,17 @@ public static class GetWebhook
         public async ValueTask<Result<WebhookDetail>> Handle(GetWebhookQuery q, CancellationToken ct)
         {
             await using var conn = await db.OpenConnectionAsync(ct);
-            var d = await conn.QuerySingleOrDefaultAsync<WebhookSummary>(new CommandDefinition(
-                $"{WebhookDeliveries.SelectSummary} WHERE d.id = @id", new { id = q.Id }, cancellationToken: ct));
+            await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+            var (d, body) = (await conn.QueryAsync<WebhookSummary, string, (WebhookSummary, string)>(
+                new CommandDefinition(Delivery, new { id = q.Id }, tx, cancellationToken: ct), (summary, body) => (summary, body), splitOn: "body"))
+                .SingleOrDefault();
             if (d is null)
             {
                 return Failure.NotFound("Webhook delivery");
             }
 
-            var body = await conn.ExecuteScalarAsync<string>(new CommandDefinition("SELECT body FROM webhook_deliveries WHERE id = @id", new { id = q.Id }, cancellationToken: ct));
-            var attempts = await conn.QueryAsync<WebhookAttempt>(new CommandDefinition(Attempts, new { id = q.Id }, cancellationToken: ct));
-            using var json = JsonDocument.Parse(body!);
+            var attempts = await conn.QueryAsync<WebhookAttempt>(new CommandDefinition(Attempts, new { id = q.Id }, tx, cancellationToken: ct));
+            using var json = JsonDocument.Parse(body);
             return new WebhookDetail(d.Id, d.DeliveryId, d.Url, d.EventType, d.State, d.Attempts, d.LastStatusCode, d.LastError,
                 d.Job, d.CreatedAt, d.DeliveredAt, json.RootElement.Clone(), attempts.ToList());
         }
