@@ -74,6 +74,7 @@ public sealed class SmtpSink : MessageStore, IAsyncDisposable
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication app;
+    private volatile TaskCompletionSource gate = Open();
 
     private WebhookReceiver(WebApplication app) => this.app = app;
 
@@ -91,6 +92,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url => app.Urls.First() + "/hook";
 
+    // From now on a request is recorded at once but answered only after Release: a delivery job stays `running` meanwhile.
+    public void Hold() => gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => gate.TrySetResult();
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -103,6 +109,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
             receiver.Requests.Enqueue(new Received(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray()));
+            await receiver.gate.Task;
             var status = receiver.Answers.TryDequeue(out var s) ? s : receiver.Otherwise;
             return status == StatusCodes.Status204NoContent
                 ? Results.NoContent()
@@ -112,5 +119,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return receiver;
     }
 
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        Release();
+        await app.DisposeAsync();
+    }
+
+    private static TaskCompletionSource Open()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
 }

@@ -79,13 +79,23 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
         }
     }
 
+    // The worker records the job failed before it calls this, so an admin may have queued the job again in between (RetryJob,
+    // RedeliverWebhook); the delivery then stays pending. Those lock the delivery row before the job's, and so does this: with
+    // the row locked, a second statement (a fresh snapshot) sees whether a job of the delivery can still run.
     public async Task OnFailedAsync(Job job, string lastError, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
+        const string fail = """
+            UPDATE webhook_deliveries d SET state = 'failed'
+            WHERE d.delivery_id = @DeliveryId AND d.state = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id AND j.state IN ('pending', 'running'))
+            """;
+        var args = job.PayloadAs<WebhookJob>();
         await using var conn = await db.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(
-            "UPDATE webhook_deliveries SET state = 'failed' WHERE delivery_id = @DeliveryId AND state = 'pending'",
-            job.PayloadAs<WebhookJob>(), cancellationToken: ct));
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("SELECT 1 FROM webhook_deliveries WHERE delivery_id = @DeliveryId FOR UPDATE", args, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(fail, args, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
     }
 
     private static async Task<string?> SnippetAsync(HttpResponseMessage response, CancellationToken ct)

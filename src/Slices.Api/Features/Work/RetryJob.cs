@@ -1,4 +1,5 @@
 using Carter;
+using Dapper;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -26,11 +27,17 @@ public static class RetryJob
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
+    // A webhook job's delivery goes back to pending with it, so that RedeliverWebhook answers 409 instead of queueing a second
+    // job for it. The delivery row is locked (by that UPDATE) before the job's, the order RedeliverWebhook takes them in; a job
+    // that is not failed rolls the UPDATE back with the rest.
     public sealed class Handler(NpgsqlDataSource db, Jobs jobs) : ICommandHandler<RetryJobCommand, Result<JobView>>
     {
+        private const string ReopenDelivery = "UPDATE webhook_deliveries SET state = 'pending' WHERE job_id = @id AND state = 'failed'";
+
         public async ValueTask<Result<JobView>> Handle(RetryJobCommand c, CancellationToken ct) =>
             await db.InTransactionAsync<Result<JobView>>(async (conn, tx) =>
             {
+                await conn.ExecuteAsync(new CommandDefinition(ReopenDelivery, new { id = c.Id }, tx, cancellationToken: ct));
                 var retried = await jobs.RetryAsync(conn, tx, c.Id, ct);
                 var job = await Jobs.FindAsync(conn, tx, c.Id, ct);
                 return (job, retried) switch
