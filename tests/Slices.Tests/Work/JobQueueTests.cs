@@ -62,6 +62,33 @@ public sealed class JobQueueTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_deferred_job_waits_pending_as_often_as_it_asks_without_using_up_its_attempts()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var probe = new ProbeHandler("test.deferred");
+        var ready = false;
+        probe.Body = (_, _) => ready ? Task.CompletedTask : throw new JobDeferredException("not yet", TimeSpan.FromMinutes(5));
+        await using var host = await WorkHost.StartAsync(fx, s => s.AddSingleton<IJobHandler>(probe), clock: clock);
+
+        // More deferrals than attempts: none of them counts.
+        var id = await host.EnqueueAsync("test.deferred", new { }, maxAttempts: 2);
+        for (var run = 1; run <= 3; run++)
+        {
+            var deferred = await host.WaitForJobAsync(id, j => j.State == "pending" && j.RunAt > clock.GetUtcNow().UtcDateTime);
+            Assert.Equal(run, probe.RunsOf(id));
+            Assert.Equal(0, deferred.Attempts);
+            Assert.Equal("not yet", deferred.LastError);
+            Assert.Equal(TimeSpan.FromMinutes(5), deferred.RunAt - deferred.UpdatedAt);
+            ready = run == 3;
+            clock.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        var done = await host.WaitForJobAsync(id, j => j.State == "succeeded");
+        Assert.Equal(1, done.Attempts);
+        Assert.Equal(4, probe.RunsOf(id));
+    }
+
+    [Fact]
     public async Task Failing_job_retries_with_growing_delays_then_fails_and_an_admin_retry_runs_it_again()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -21,7 +21,8 @@ public interface IJobHandler
 {
     string Kind { get; }
 
-    // Returning records success; throwing schedules a retry with backoff, or fails the job after its last attempt.
+    // Returning records success; throwing schedules a retry with backoff, or fails the job after its last attempt
+    // (JobDeferredException: pending again later, the attempt not counted).
     Task RunAsync(Job job, CancellationToken ct);
 
     // Called once when the job ends `failed` (its last attempt failed, or its worker died on it).
@@ -44,4 +45,35 @@ public sealed class PermanentJobFailureException : Exception
         : base(message, innerException)
     {
     }
+}
+
+// Thrown by a handler whose job cannot run yet for a reason outside it (a setting this instance lacks): the job goes
+// back to `pending`, due again after Delay, with the message as its `last_error`; the run does not count as an attempt,
+// so such a job waits as long as it takes instead of failing.
+public sealed class JobDeferredException : Exception
+{
+    public static readonly TimeSpan DefaultDelay = TimeSpan.FromMinutes(1);
+
+    public JobDeferredException()
+    {
+    }
+
+    public JobDeferredException(string message)
+        : base(message)
+    {
+    }
+
+    public JobDeferredException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public JobDeferredException(string message, TimeSpan delay)
+        : base(message)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(delay, TimeSpan.Zero);
+        Delay = delay;
+    }
+
+    public TimeSpan Delay { get; } = DefaultDelay;
 }

@@ -54,6 +54,13 @@ public sealed class JobWorker(
         WHERE id = @id AND lock_token = @token
         """;
 
+    // Pending again without using up the attempt the claim counted.
+    private const string Defer = """
+        UPDATE jobs SET state = 'pending', run_at = @runAt, attempts = attempts - 1, last_error = @error,
+            locked_until = NULL, lock_token = NULL, updated_at = @now
+        WHERE id = @id AND lock_token = @token
+        """;
+
     private const string Release = """
         UPDATE jobs SET state = 'pending', run_at = @now, last_error = @error, locked_until = NULL, lock_token = NULL, updated_at = @now
         WHERE id = @id AND lock_token = @token
@@ -214,6 +221,7 @@ public sealed class JobWorker(
         var heartbeat = HeartbeatAsync(job.Id, token, jobCts, finished.Token);
         string? error = null;
         var permanent = false;
+        TimeSpan? deferBy = null;
         try
         {
             if (job.Attempt > job.MaxAttempts)
@@ -239,6 +247,11 @@ public sealed class JobWorker(
             error = e.Message;
             permanent = true;
         }
+        catch (JobDeferredException e)
+        {
+            error = e.Message;
+            deferBy = e.Delay;
+        }
 #pragma warning disable CA1031 // Any exception from a handler is that job's failure, recorded on the job.
         catch (Exception e)
 #pragma warning restore CA1031
@@ -257,6 +270,14 @@ public sealed class JobWorker(
         if (error.Length > MaxErrorLength)
         {
             error = error[..MaxErrorLength];
+        }
+
+        if (deferBy is { } delay)
+        {
+            var deferredAt = Now();
+            await RecordAsync(Defer, new { id = job.Id, token, now = deferredAt, runAt = deferredAt + delay, error });
+            logger.LogInformation("Job {JobId} ({Kind}) deferred until {RunAt:O}: {Reason}", job.Id, job.Kind, deferredAt + delay, error);
+            return;
         }
 
         var final = permanent || job.IsLastAttempt;

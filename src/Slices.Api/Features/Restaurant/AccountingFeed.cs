@@ -11,12 +11,16 @@ public sealed record AccountingEvent(string Event, Reservation Reservation);
 
 // Sends reservation events to the accounting system as signed webhooks (`Restaurant:Accounting:Url`, signed
 // with `Restaurant:Accounting:Secret`), written in the caller's transaction. With no URL configured an event
-// is held instead: it becomes a ForwardKind job that fails at once saying so, listed under
-// `GET /api/admin/jobs?state=failed&kind=restaurant.accounting.forward`; retrying it
-// (`POST /api/admin/jobs/{id}/retry`) on an instance that has a URL turns it into the webhook delivery.
+// is held instead: it becomes a ForwardKind job that stays pending (listed under
+// `GET /api/admin/jobs?state=pending&kind=restaurant.accounting.forward`, its `last_error` saying why), looked at
+// again every HeldRecheck without using up attempts, and turned into the webhook delivery by the first instance that
+// runs with a URL.
 public sealed class AccountingFeed(Outbox outbox, Jobs jobs, IOptions<RestaurantOptions> options)
 {
     public const string ForwardKind = "restaurant.accounting.forward";
+
+    // How long a held event waits before an instance looks for a URL again (settings change with a restart).
+    public static readonly TimeSpan HeldRecheck = TimeSpan.FromMinutes(1);
 
     public async Task PublishAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string eventType, Reservation r, CancellationToken ct)
     {
@@ -46,8 +50,9 @@ public sealed class ForwardHeldAccountingEvent(NpgsqlDataSource db, Outbox outbo
         var accounting = options.Value.Accounting;
         if (string.IsNullOrEmpty(accounting.Url))
         {
-            throw new PermanentJobFailureException(
-                $"Restaurant:Accounting:Url is not configured, so this event is held. Configure it and retry this job (POST /api/admin/jobs/{job.Id}/retry).");
+            throw new JobDeferredException(
+                "Restaurant:Accounting:Url is not configured, so this event is held; it is sent once an instance runs with a URL (checked every minute).",
+                AccountingFeed.HeldRecheck);
         }
 
         var held = job.PayloadAs<AccountingFeed.HeldEvent>();
