@@ -6,22 +6,22 @@ using Slices.Api.Common.Http;
 
 namespace Slices.Api.Common.Work;
 
-// The `Housekeeping:*` settings, read once at start-up (Program.cs).
+// The `Housekeeping:*` settings, read once at start-up (Program.cs); their defaults are Load's.
 public sealed class HousekeepingSettings
 {
     // How often each instance purges; the first run comes one interval after start-up.
-    public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Interval { get; init; }
 
     // Rows one statement deletes; a purge repeats it until fewer come back.
-    public int BatchSize { get; init; } = 1000;
+    public int BatchSize { get; init; }
 
     // How long succeeded jobs (and the sent emails and delivered webhooks they carried) stay visible to admins and,
     // for event creations, to the creator polling `/api/events/jobs/{id}`. Failed jobs are never purged: admins retry them.
-    public TimeSpan JobRetention { get; init; } = TimeSpan.FromDays(30);
+    public TimeSpan JobRetention { get; init; }
 
     // How long refresh tokens are kept after they expired or their session was revoked (and revoked sessions after
     // that): a spent token presented again within that time still ends a session that is somehow still live.
-    public TimeSpan RefreshTokenRetention { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan RefreshTokenRetention { get; init; }
 
     public static HousekeepingSettings Load(IConfiguration config) => new()
     {
@@ -40,33 +40,24 @@ public sealed class HousekeepingSettings
 public sealed class Housekeeping(NpgsqlDataSource db, HousekeepingSettings settings, TimeProvider clock, ILogger<Housekeeping> logger)
     : BackgroundService
 {
-    private const string IdempotencyKeys = """
-        DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-            SELECT ctid FROM idempotency_keys WHERE created_at < @cutoff LIMIT @batch FOR UPDATE SKIP LOCKED))
+    // Deletes at most @batch rows of table matching condition (rows older than @cutoff), skipping rows others hold.
+    private static string Batch(string table, string condition) => $"""
+        DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+            SELECT ctid FROM {table} WHERE {condition} LIMIT @batch FOR UPDATE SKIP LOCKED))
         """;
 
-    private const string LoginFailures = """
-        DELETE FROM login_failures WHERE ctid = ANY(ARRAY(
-            SELECT ctid FROM login_failures WHERE window_start < @cutoff LIMIT @batch FOR UPDATE SKIP LOCKED))
-        """;
+    private static readonly string IdempotencyKeys = Batch("idempotency_keys", "created_at < @cutoff");
 
-    private const string ExpiredRefreshTokens = """
-        DELETE FROM refresh_tokens WHERE ctid = ANY(ARRAY(
-            SELECT ctid FROM refresh_tokens WHERE expires_at < @cutoff LIMIT @batch FOR UPDATE SKIP LOCKED))
-        """;
+    private static readonly string LoginFailures = Batch("login_failures", "window_start < @cutoff");
+
+    private static readonly string ExpiredRefreshTokens = Batch("refresh_tokens", "expires_at < @cutoff");
 
     // A revoked session never comes back (every check asks for revoked_at IS NULL), so its tokens can only be
     // refused; they go first, in batches, so that deleting the sessions cascades to next to nothing.
-    private const string RevokedSessionTokens = """
-        DELETE FROM refresh_tokens WHERE ctid = ANY(ARRAY(
-            SELECT rt.ctid FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id
-            WHERE s.revoked_at < @cutoff LIMIT @batch FOR UPDATE OF rt SKIP LOCKED))
-        """;
+    private static readonly string RevokedSessionTokens = Batch(
+        "refresh_tokens", "session_id IN (SELECT id FROM sessions WHERE revoked_at < @cutoff)");
 
-    private const string RevokedSessions = """
-        DELETE FROM sessions WHERE ctid = ANY(ARRAY(
-            SELECT ctid FROM sessions WHERE revoked_at < @cutoff LIMIT @batch FOR UPDATE SKIP LOCKED))
-        """;
+    private static readonly string RevokedSessions = Batch("sessions", "revoked_at < @cutoff");
 
     // A succeeded job and what it delivered: its email once sent, its webhook (with the attempt log, and the
     // restaurant's forward record, by cascade) once delivered. A job whose outbox row is in any other state is kept,
