@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Dapper;
 using Npgsql;
+using Slices.Api.Common.Data;
 
 namespace Slices.Api.Common.Work;
 
@@ -91,11 +92,11 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = d.job_id AND j.state IN ('pending', 'running'))
             """;
         var args = job.PayloadAs<WebhookJob>();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("SELECT 1 FROM webhook_deliveries WHERE delivery_id = @DeliveryId FOR UPDATE", args, tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(fail, args, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+        await db.InTransactionAsync(async (conn, tx) =>
+        {
+            await conn.ExecuteAsync(new CommandDefinition("SELECT 1 FROM webhook_deliveries WHERE delivery_id = @DeliveryId FOR UPDATE", args, tx, cancellationToken: ct));
+            return await conn.ExecuteAsync(new CommandDefinition(fail, args, tx, cancellationToken: ct));
+        }, ct);
     }
 
     private static async Task<string?> SnippetAsync(HttpResponseMessage response, CancellationToken ct)
