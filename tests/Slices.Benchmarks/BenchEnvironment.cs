@@ -16,6 +16,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
 {
     public const string Password = "benchmark-password-1";
     private const string SigningKey = "slices-benchmark-signing-key-0123456789-abcdefghij";
+    private static readonly string[] RuntimeKnobPrefixes = ["DOTNET_SYSTEM_NET_SOCKETS_", "DOTNET_gc", "DOTNET_GC", "DOTNET_ThreadPool_", "DOTNET_TieredPGO"];
     private Process? service;
 
     private BenchEnvironment(EmbeddedPostgres pg, string connectionString)
@@ -67,6 +68,13 @@ public sealed class BenchEnvironment : IAsyncDisposable
         psi.Environment["RateLimits__PublicWrite__PermitLimit"] = "1000000";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Data__Root"] = Path.Combine(dir, "app-data");
+        // Runtime knobs given to the benchmark (the load generator) are not passed on to the service: it runs as
+        // shipped unless SLICES_SERVICE_X=v in the benchmark's environment sets X=v for it.
+        foreach (var knob in psi.Environment.Keys.Where(k => RuntimeKnobPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
+        {
+            psi.Environment.Remove(knob);
+        }
+
         // SLICES_SERVICE_X=v in the benchmark's environment sets X=v for the service only (runtime knobs such as
         // DOTNET_gcServer, measured without also changing the load generator).
         foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
