@@ -108,6 +108,10 @@ public static class UpdateUser
             INSERT INTO group_members (group_id, user_id) SELECT g, @Id FROM unnest(@Groups) AS g ON CONFLICT DO NOTHING;
             """;
 
+        // Read under the user's row lock: every membership write locks the user's row before it touches group_members, so
+        // these are the memberships SetGroups changes, and they stay so until the commit.
+        private const string Memberships = "SELECT group_id FROM group_members WHERE user_id = @Id";
+
         private const string EndSessions = "UPDATE sessions SET revoked_at = @now WHERE user_id = @Id AND revoked_at IS NULL";
 
         public async ValueTask<Result<Versioned<UserProfile>>> Handle(ReplaceUserCommand c, CancellationToken ct)
@@ -152,10 +156,8 @@ public static class UpdateUser
                     hash = passwords.Hash(ch.Password);
                 }
 
-                // The user's row is locked before any membership write, in the order all of them lock. The groups left are
-                // those of the profile read above; one joined since then is left too, without its share lock.
-                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership,
-                    new { groups = ch.Groups, leaving = current.Groups.Except(ch.Groups).ToArray(), users = new[] { current.Id } }, tx, cancellationToken: ct));
+                // Only an admin changes memberships; anyone else's profile keeps the ones it has when its row is locked.
+                var memberships = c.Caller.IsAdmin ? await LockMembershipsAsync(conn, tx, current, ch.Groups, ct) : null;
                 var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
                 {
                     ch.Username, ch.Email, ch.PhoneNumber, ch.FirstName, ch.LastName, ch.ThirdName, ch.BirthDate, ch.Role, ch.IsActive,
@@ -166,7 +168,11 @@ public static class UpdateUser
                     return Failure.PreconditionFailed();
                 }
 
-                await conn.ExecuteAsync(new CommandDefinition(SetGroups, new { Id = current.Id, ch.Groups }, tx, cancellationToken: ct));
+                if (memberships is not null && !memberships.SetEquals(ch.Groups))
+                {
+                    await conn.ExecuteAsync(new CommandDefinition(SetGroups, new { Id = current.Id, ch.Groups }, tx, cancellationToken: ct));
+                }
+
                 if (!ch.IsActive)
                 {
                     await conn.ExecuteAsync(new CommandDefinition(EndSessions, new { Id = current.Id, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
@@ -184,6 +190,31 @@ public static class UpdateUser
             }
 
             return result;
+        }
+
+        // Locks in the order every membership write takes (UserProfiles.LockForMembership): the groups joined, the groups
+        // left, the user's row. The groups left are known for sure only under the user's row lock, and the profile was read
+        // before it: a group joined since then would be left without its share lock, so a training moving into it at the
+        // same moment would keep a non-member's place. So the memberships are read again under the lock; if one of them is
+        // left but was not locked, the locks go back to the savepoint (PostgreSQL releases the row locks taken after it)
+        // and are taken again in order, with that group. Returns the memberships as they stand under the lock.
+        private static async Task<HashSet<long>> LockMembershipsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, UserProfile current, long[] groups, CancellationToken ct)
+        {
+            var leaving = current.Groups.Except(groups).ToArray();
+            await tx.SaveAsync("memberships", ct);
+            while (true)
+            {
+                await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership, new { groups, leaving, users = new[] { current.Id } }, tx, cancellationToken: ct));
+                var memberships = (await conn.QueryAsync<long>(new CommandDefinition(Memberships, new { current.Id }, tx, cancellationToken: ct))).ToHashSet();
+                var unlocked = memberships.Except(groups).Except(leaving).ToArray();
+                if (unlocked.Length == 0)
+                {
+                    return memberships;
+                }
+
+                await tx.RollbackAsync("memberships", ct);
+                leaving = [.. leaving, .. unlocked];
+            }
         }
 
         private async Task<bool> CurrentPasswordMatches(NpgsqlConnection conn, NpgsqlTransaction tx, long id, string? currentPassword, CancellationToken ct)

@@ -101,24 +101,50 @@ public sealed class EnrolmentsFollowMembershipTests(SlicesFixture fx)
         var (admin, alice) = (await fx.AdminTokenAsync(), await fx.NewUserAsync());
         var group = await fx.NewGroupAsync(alice);
         var training = await fx.NewTrainingAsync(group, "2031-09-04");
-        await using var holder = new NpgsqlConnection(fx.Database.ConnectionString);
-        await holder.OpenAsync(ct);
-        await using var tx = await holder.BeginTransactionAsync(ct);
-        await using (var hold = new NpgsqlCommand("SELECT id FROM trainings WHERE id = $1 FOR NO KEY UPDATE", holder, tx) { Parameters = { new() { Value = training } } })
-        {
-            await hold.ExecuteNonQueryAsync(ct);
-        }
+        await using var holder = await fx.LockRowsAsync("SELECT id FROM trainings WHERE id = $1 FOR NO KEY UPDATE", training);
 
         var enrol = fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, alice.Token);
-        await fx.UntilWaitingAsync(holder.ProcessID, 1, enrol);
+        await fx.UntilWaitingAsync(holder.Pid, 1, enrol);
         var removal = fx.Api.DeleteAsync($"/api/groups/{group}/users/{alice.Id}", admin);
-        await fx.UntilWaitingAsync(holder.ProcessID, 2, removal);
-        await tx.CommitAsync(ct);
+        await fx.UntilWaitingAsync(holder.Pid, 2, removal);
+        await holder.ReleaseAsync();
 
         (await removal).Is(HttpStatusCode.NoContent);
         // Whichever got the training's row first: a place given up at once, or no place for a non-member.
         var enrolled = await enrol;
         Assert.True(enrolled.Status == HttpStatusCode.OK || enrolled.ProblemCode == "not_found", $"{(int)enrolled.Status} {enrolled.Body?.ToJsonString()}");
+        Assert.Empty((await fx.Api.GetAsync($"/api/trainings/{training}", admin)).Body!["users"]!.AsArray());
+    }
+
+    // A profile's PUT/PATCH works out the groups it leaves under the user's row lock, so that it holds each for share
+    // before that lock, as every membership removal does. The test stages what that prevents. The admin's PATCH reads
+    // alice's groups ([home]) and then waits for `home` (held); alice joins `club` meanwhile; the PATCH goes on, takes
+    // her out of `club` and waits again before its commit (her session row is held: the PATCH deactivates her); the
+    // training moves from `home` into `club` meanwhile. Before the fix the PATCH held no lock on `club`: the move finished
+    // while alice was still a member for everyone else and kept her place, and the PATCH committed after it. Now the
+    // move waits for the PATCH, and then finds her outside the group.
+    [Fact]
+    public async Task A_group_joined_while_a_profile_update_is_on_its_way_is_left_under_its_lock()
+    {
+        var (admin, alice) = (await fx.AdminTokenAsync(), await fx.NewUserAsync());
+        var home = await fx.NewGroupAsync(alice);
+        var club = await fx.NewGroupAsync();
+        var training = await fx.NewTrainingAsync(home, "2031-09-05");
+        (await fx.Api.PostAsync($"/api/trainings/{training}/enroll", null, alice.Token)).Is(HttpStatusCode.OK);
+        await using var group = await fx.LockRowsAsync("SELECT id FROM groups WHERE id = $1 FOR UPDATE", home);
+        await using var sessions = await fx.LockRowsAsync("SELECT id FROM sessions WHERE user_id = $1 FOR UPDATE", alice.Id);
+
+        var update = fx.Api.PatchAsync($"/api/users/{alice.Username}", new { groups = new[] { home }, is_active = false }, admin);
+        await fx.UntilWaitingAsync(group.Pid, 1, update);
+        (await fx.Api.PostAsync($"/api/groups/{club}/users", new { user = alice.Id }, admin)).Is(HttpStatusCode.Created);
+        await group.ReleaseAsync();
+        await fx.UntilWaitingAsync(sessions.Pid, 1, update);
+        var move = fx.Api.PatchAsync($"/api/trainings/{training}", new { group = club }, admin);
+        await fx.UntilWaitingAsync(sessions.Pid, 2, move);
+        await sessions.ReleaseAsync();
+
+        Assert.Equal([home], (await update).Is(HttpStatusCode.OK).Body!["groups"].Longs());
+        Assert.Equal(club, (await move).Is(HttpStatusCode.OK).Body!["group"]!.GetValue<long>());
         Assert.Empty((await fx.Api.GetAsync($"/api/trainings/{training}", admin)).Body!["users"]!.AsArray());
     }
 

@@ -59,4 +59,42 @@ public static class Schedule
             await Task.Delay(20, ct);
         }
     }
+
+    // Locks rows in a transaction of the test's own (sql selects them FOR ...; parameter is $1), so that requests wait for
+    // them until ReleaseAsync commits, or the lock is disposed.
+    public static Task<RowLock> LockRowsAsync(this SlicesFixture fx, string sql, object parameter) => RowLock.TakeAsync(fx, sql, parameter);
+}
+
+public sealed class RowLock : IAsyncDisposable
+{
+    private readonly NpgsqlConnection conn;
+    private readonly NpgsqlTransaction tx;
+
+    private RowLock(NpgsqlConnection conn, NpgsqlTransaction tx) => (this.conn, this.tx) = (conn, tx);
+
+    // The holding server process, for UntilWaitingAsync.
+    public int Pid => conn.ProcessID;
+
+    public static async Task<RowLock> TakeAsync(SlicesFixture fx, string sql, object parameter)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var conn = new NpgsqlConnection(fx.Database.ConnectionString);
+        await conn.OpenAsync(ct);
+        var tx = await conn.BeginTransactionAsync(ct);
+        await using var hold = new NpgsqlCommand(sql, conn, tx) { Parameters = { new() { Value = parameter } } };
+        await using (var rows = await hold.ExecuteReaderAsync(ct))
+        {
+            Assert.True(await rows.ReadAsync(ct), $"Nothing to lock: {sql}");
+        }
+
+        return new RowLock(conn, tx);
+    }
+
+    public Task ReleaseAsync() => tx.CommitAsync(TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await tx.DisposeAsync();
+        await conn.DisposeAsync();
+    }
 }

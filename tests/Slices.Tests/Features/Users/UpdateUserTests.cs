@@ -1,9 +1,11 @@
 using System.Net;
+using Slices.Tests.Features.Trainings;
 using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Users;
 
-// An admin cannot lock themselves out through PUT/PATCH any more than through DELETE.
+// An admin cannot lock themselves out through PUT/PATCH any more than through DELETE; a user's own update never
+// changes memberships.
 public sealed class UpdateUserTests(SlicesFixture fx)
 {
     [Theory]
@@ -67,6 +69,25 @@ public sealed class UpdateUserTests(SlicesFixture fx)
         Assert.Equal("user", replaced.Body!["role"]!.GetValue<string>());
         Assert.False(replaced.Body["is_active"]!.GetValue<bool>());
         (await fx.Api.GetAsync("/api/users/me", other.Token)).IsProblem(HttpStatusCode.Unauthorized, "invalid_token");
+    }
+
+    // A user cannot change their groups, so their PATCH leaves the memberships as they stand when it writes. Before, it
+    // wrote back the groups it had read: alice's PATCH read [home] and waited for `home` (held here, it took the group's
+    // lock), an admin added her to `club` meanwhile, and the PATCH took her out of `club` again.
+    [Fact]
+    public async Task A_users_own_update_keeps_a_group_an_admin_adds_meanwhile()
+    {
+        var alice = await fx.NewUserAsync();
+        var (home, club) = (await fx.NewGroupAsync(alice), await fx.NewGroupAsync());
+        await using var held = await fx.LockRowsAsync("SELECT id FROM groups WHERE id = $1 FOR UPDATE", home);
+
+        var update = fx.Api.PatchAsync("/api/users/me", new { first_name = "Alice" }, alice.Token);
+        await fx.UntilWaitingAsync(held.Pid, 1, update);
+        (await fx.Api.PostAsync($"/api/groups/{club}/users", new { user = alice.Id }, await fx.AdminTokenAsync())).Is(HttpStatusCode.Created);
+        await held.ReleaseAsync();
+
+        Assert.Equal("Alice", (await update).Is(HttpStatusCode.OK).Body!["first_name"]!.GetValue<string>());
+        Assert.Equal([home, club], (await fx.Api.GetAsync("/api/users/me", alice.Token)).Body!["groups"].Longs());
     }
 
     // A fresh admin per test: the fixture's admin is shared, and a test that took its access would break the others.
