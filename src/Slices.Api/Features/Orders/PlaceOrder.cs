@@ -47,7 +47,7 @@ public static class PlaceOrder
         {
             RuleFor(x => x.Items).NotEmpty().Must(items => items is null || items.Count <= MaxLines)
                 .WithMessage($"An order has at most {MaxLines} items.");
-            RuleForEach(x => x.Items).ChildRules(line =>
+            RuleForEach(x => x.Items).NotNull().WithMessage("Each item must be an object {cassette, quantity}.").ChildRules(line =>
             {
                 line.RuleFor(l => l.Cassette).GreaterThan(0);
                 line.RuleFor(l => l.Quantity).InclusiveBetween(1, MaxLineQuantity);
@@ -58,9 +58,9 @@ public static class PlaceOrder
                 var seen = new HashSet<long>();
                 for (var i = 0; i < (items?.Count ?? 0); i++)
                 {
-                    if (!seen.Add(items![i].Cassette))
+                    if (items![i] is { } item && !seen.Add(item.Cassette))
                     {
-                        context.AddFailure($"Items[{i}].Cassette", $"Cassette {items[i].Cassette} is already in this order; put the total in one item's quantity.");
+                        context.AddFailure($"Items[{i}].Cassette", $"Cassette {item.Cassette} is already in this order; put the total in one item's quantity.");
                     }
                 }
             });

@@ -94,6 +94,18 @@ public sealed class PlaceOrderTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_null_item_is_a_400_naming_it_and_takes_nothing()
+    {
+        var cassette = await Shop.CassetteAsync(fx, 5);
+
+        var reply = await fx.Api.PostAsync("/api/orders", $$"""{"items":[{"cassette":{{cassette}},"quantity":1},null]}""", (await fx.NewUserAsync()).Token);
+
+        reply.IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal(["items[1]"], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(5, await Catalogue.StockAsync(fx, cassette));
+    }
+
+    [Fact]
     public async Task Ordering_needs_a_signed_in_user()
     {
         var cassette = await Shop.CassetteAsync(fx, 1);
