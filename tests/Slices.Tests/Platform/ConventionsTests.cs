@@ -54,6 +54,25 @@ public sealed class ConventionsTests(SlicesFixture fx)
         Assert.NotNull(reply.Body!["errors"]!["limit"]);
     }
 
+    // DateOnly.TryParse alone would take these and answer for another day ("01.05.2030" is 5 January there).
+    [Theory]
+    [InlineData("/api/bookings?date=01.05.2030", "date")]
+    [InlineData("/api/bookings?date_from=May%201%202030", "date_from")]
+    [InlineData("/api/bookings?date_to=2030-5-1", "date_to")]
+    [InlineData("/api/cassettes?released_to=12/31/1980", "released_to")]
+    [InlineData("/api/stages/1/availability?date=2030/05/01", "date")]
+    public async Task A_query_date_not_written_YYYY_MM_DD_is_400_naming_the_parameter(string url, string parameter)
+    {
+        var reply = (await fx.Api.GetAsync(url, (await fx.NewUserAsync()).Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal([parameter], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Fact]
+    public async Task A_query_date_written_YYYY_MM_DD_is_taken()
+    {
+        (await fx.Api.GetAsync("/api/bookings?date=2030-05-01&date_from=2030-01-01&date_to=2030-12-31", (await fx.NewUserAsync()).Token)).Is(HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task A_trailing_slash_is_accepted()
     {
