@@ -35,6 +35,8 @@ public sealed class ConventionsTests(SlicesFixture fx)
     [InlineData("{\"username\":")]
     [InlineData("not json")]
     [InlineData("{\"username\": 12, \"password\": [1]}")]
+    [InlineData("")]
+    [InlineData("null")]
     public async Task Malformed_json_is_a_400_problem(string body)
     {
         (await fx.Api.PostAsync("/api/auth/signup", body)).IsProblem(HttpStatusCode.BadRequest, "malformed_json");

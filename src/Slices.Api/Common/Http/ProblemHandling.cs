@@ -63,6 +63,11 @@ public static partial class ProblemHandling
     [GeneratedRegex("""parameter "(?:[^"]* )?(?<name>[A-Za-z_][A-Za-z0-9_]*)" from""")]
     private static partial Regex BindFailure();
 
+    // "Implicit body inferred for parameter "request" but no body was provided. …" (an empty body, or JSON `null`), and
+    // "Required parameter "… body" was not provided from body." — the framework's wording, which names C# internals.
+    [GeneratedRegex("no body was provided|was not provided from body")]
+    private static partial Regex MissingBody();
+
     // Turns every exception into problem+json; anything not recognised is a bug, logged, and told nothing internal.
     private sealed class ExceptionToProblem(ILogger<ExceptionToProblem> logger) : IExceptionHandler
     {
@@ -94,6 +99,8 @@ public static partial class ProblemHandling
             ValidationException v => Validation(v),
             BadHttpRequestException { InnerException: JsonException json } =>
                 Failure.BadRequest("malformed_json", JsonMessage(json)),
+            BadHttpRequestException bad when MissingBody().IsMatch(bad.Message) =>
+                Failure.BadRequest("malformed_json", "The request body is empty or null; send a JSON object."),
             BadHttpRequestException bad when BindFailure().Match(bad.Message) is { Success: true } m =>
                 Failure.Invalid(Json.SnakeCase(m.Groups["name"].Value), $"'{Json.SnakeCase(m.Groups["name"].Value)}' has an invalid value."),
             BadHttpRequestException bad => new Failure(bad.StatusCode, DefaultCode(bad.StatusCode), bad.StatusCode switch
