@@ -60,28 +60,13 @@ public static class SignUp
 
     public sealed class Handler(NpgsqlDataSource db, Passwords passwords, Tokens tokens) : ICommandHandler<SignUpRequest, Result<AuthResponse>>
     {
-        private const string Insert = """
-            INSERT INTO users (username, email, password_hash, phone_number, first_name, last_name, third_name, birth_date)
-            VALUES (@Username, @Email, @Hash, @PhoneNumber, @FirstName, @LastName, @ThirdName, @BirthDate)
-            RETURNING id
-            """;
-
         public async ValueTask<Result<AuthResponse>> Handle(SignUpRequest r, CancellationToken ct)
         {
             var hash = passwords.Hash(r.Password);
             return await db.InTransactionAsync<Result<AuthResponse>>(async (conn, tx) =>
             {
-                var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Insert, new
-                {
-                    r.Username,
-                    r.Email,
-                    Hash = hash,
-                    r.PhoneNumber,
-                    FirstName = r.FirstName ?? string.Empty,
-                    LastName = r.LastName ?? string.Empty,
-                    ThirdName = r.ThirdName ?? string.Empty,
-                    r.BirthDate,
-                }, tx, cancellationToken: ct));
+                var id = await UserProfiles.InsertAsync(conn, tx,
+                    new UserProfiles.NewAccount(r.Username, r.Email, hash, r.PhoneNumber, r.FirstName, r.LastName, r.ThirdName, r.BirthDate), ct);
                 var (user, _) = (await UserProfiles.FindAsync(conn, "u.id = @id", new { id }, ct, tx))!.Value;
                 return AuthResponse.From(user, await tokens.StartSessionAsync(conn, tx, id, user.Role, ct));
             }, ct);

@@ -21,7 +21,9 @@ public static class CreateUser
         string? LastName,
         string? ThirdName,
         DateOnly? BirthDate,
-        string? Role) : ICommand<UserProfile>;
+        string? Role,
+        long[]? Groups,
+        bool? IsActive) : ICommand<UserProfile>;
 
     public sealed class Endpoint : ICarterModule
     {
@@ -59,29 +61,27 @@ public static class CreateUser
 
     public sealed class Handler(NpgsqlDataSource db, Passwords passwords) : ICommandHandler<CreateUserRequest, UserProfile>
     {
-        private const string Insert = """
-            INSERT INTO users (username, email, password_hash, phone_number, first_name, last_name, third_name, birth_date, role)
-            VALUES (@Username, @Email, @Hash, @PhoneNumber, @FirstName, @LastName, @ThirdName, @BirthDate, @Role)
-            RETURNING id
-            """;
+        // After the membership locks, in the order every membership write takes them (UserProfiles.LockForMembership);
+        // an unknown group is the FK's `400 unknown_group` (UpdateUser).
+        private const string Join = "INSERT INTO group_members (group_id, user_id) SELECT DISTINCT g, @id FROM unnest(@groups) AS g";
 
         public async ValueTask<UserProfile> Handle(CreateUserRequest r, CancellationToken ct)
         {
             var hash = passwords.Hash(r.Password);
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(Insert, new
+            var groups = r.Groups ?? [];
+            return await db.InTransactionAsync(async (conn, tx) =>
             {
-                r.Username,
-                r.Email,
-                Hash = hash,
-                r.PhoneNumber,
-                FirstName = r.FirstName ?? string.Empty,
-                LastName = r.LastName ?? string.Empty,
-                ThirdName = r.ThirdName ?? string.Empty,
-                r.BirthDate,
-                Role = r.Role ?? "user",
-            }, cancellationToken: ct));
-            return (await UserProfiles.FindAsync(conn, "u.id = @id", new { id }, ct))!.Value.Profile;
+                var id = await UserProfiles.InsertAsync(conn, tx, new UserProfiles.NewAccount(
+                    r.Username, r.Email, hash, r.PhoneNumber, r.FirstName, r.LastName, r.ThirdName, r.BirthDate, r.Role ?? "user", r.IsActive ?? true), ct);
+                if (groups.Length > 0)
+                {
+                    await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership,
+                        new { groups, leaving = Array.Empty<long>(), users = new[] { id } }, tx, cancellationToken: ct));
+                    await conn.ExecuteAsync(new CommandDefinition(Join, new { id, groups }, tx, cancellationToken: ct));
+                }
+
+                return (await UserProfiles.FindAsync(conn, "u.id = @id", new { id }, ct, tx))!.Value.Profile;
+            }, ct);
         }
     }
 }

@@ -60,6 +60,26 @@ public static partial class UserProfiles
         SELECT id FROM users WHERE id = ANY (@users) ORDER BY id FOR NO KEY UPDATE;
         """;
 
+    // A new account as SignUp and CreateUser insert it; names left out are empty.
+    public sealed record NewAccount(
+        string? Username, string? Email, string PasswordHash, string? PhoneNumber, string? FirstName, string? LastName, string? ThirdName,
+        DateOnly? BirthDate, string Role = "user", bool IsActive = true);
+
+    private const string Insert = """
+        INSERT INTO users (username, email, password_hash, phone_number, first_name, last_name, third_name, birth_date, role, is_active)
+        VALUES (@Username, @Email, @PasswordHash, @PhoneNumber, @FirstName, @LastName, @ThirdName, @BirthDate, @Role, @IsActive)
+        RETURNING id
+        """;
+
+    // The duplicate username or email is the unique index's 409 (the constraints above).
+    public static Task<long> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, NewAccount a, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<long>(new CommandDefinition(Insert, a with
+        {
+            FirstName = a.FirstName ?? string.Empty,
+            LastName = a.LastName ?? string.Empty,
+            ThirdName = a.ThirdName ?? string.Empty,
+        }, tx, cancellationToken: ct));
+
     // Finds `/api/users/{username}`: by username, or by email for accounts that have no username.
     public const string ByKey = "(u.username = @key::citext OR (u.username IS NULL AND u.email = @key::citext))";
 

@@ -78,6 +78,26 @@ public sealed class UserProfileTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task Admin_creates_a_user_with_groups_and_is_active_as_the_profile_shows_them()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var group = (await fx.Api.PostAsync("/api/groups", new { name = $"g_{Guid.NewGuid():N}" }, admin)).Is(HttpStatusCode.Created).Id;
+        var username = $"u_{Guid.NewGuid():N}"[..20];
+
+        var created = (await fx.Api.PostAsync("/api/users", new { username, password = "long-enough-1", groups = new[] { group }, is_active = false }, admin))
+            .Is(HttpStatusCode.Created);
+        var unknown = await fx.Api.PostAsync("/api/users", $$"""{"username":"{{username}}x","password":"long-enough-1","groups":[999999999]}""", admin);
+
+        Assert.Equal([group], created.Body!["groups"]!.AsArray().Select(g => g!.GetValue<long>()));
+        Assert.False(created.Body["is_active"]!.GetValue<bool>());
+        var stored = (await fx.Api.GetAsync($"/api/users/{username}", admin)).Is(HttpStatusCode.OK);
+        Assert.Equal(created.Body.ToJsonString(), stored.Body!.ToJsonString());
+        Assert.Contains((await fx.Api.GetAsync($"/api/groups/{group}/users", admin)).Is(HttpStatusCode.OK).Array, u => u!["id"]!.GetValue<long>() == created.Id);
+        unknown.IsProblem(HttpStatusCode.BadRequest, "unknown_group");
+        (await fx.Api.GetAsync($"/api/users/{username}x", admin)).IsProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
     public async Task Admin_lists_users_with_search_role_and_paging_headers()
     {
         var admin = await fx.AdminTokenAsync();
