@@ -6,10 +6,11 @@ namespace Slices.Api.Common.Http;
 // PATCH as "PUT of the current resource with the sent members replaced": a slice loads its replace-request for
 // the current state, merges the client's members over it here, and sends it through the same validated
 // replace handler. Members the client may not write are refused by name; members the resource does not have
-// are ignored, as for POST and PUT.
+// are ignored, as for POST and PUT. A `null` for a member the resource never holds null (notNull) is refused by name
+// too: merged, it would read as "absent" and quietly become the member's default (stock 0, a booking active again).
 public static class Patch
 {
-    public static Result<T> Merge<T>(T current, JsonElement patch, JsonSerializerOptions options, params string[] readOnly)
+    public static Result<T> Merge<T>(T current, JsonElement patch, JsonSerializerOptions options, string[] readOnly, IReadOnlySet<string> notNull)
     {
         if (patch.ValueKind != JsonValueKind.Object)
         {
@@ -18,11 +19,16 @@ public static class Patch
 
         var merged = JsonSerializer.SerializeToNode(current, options)!.AsObject();
         var refused = new Dictionary<string, string[]>();
+        var nulls = new Dictionary<string, string[]>();
         foreach (var member in patch.EnumerateObject())
         {
             if (readOnly.Contains(member.Name, StringComparer.Ordinal))
             {
                 refused[member.Name] = [$"'{member.Name}' cannot be changed here."];
+            }
+            else if (member.Value.ValueKind == JsonValueKind.Null && notNull.Contains(member.Name))
+            {
+                nulls[member.Name] = [$"'{member.Name}' may not be null."];
             }
             else if (merged.ContainsKey(member.Name))
             {
@@ -33,6 +39,11 @@ public static class Patch
         if (refused.Count > 0)
         {
             return new Failure(StatusCodes.Status400BadRequest, "read_only_field", "The request tries to change members that are read-only.", refused);
+        }
+
+        if (nulls.Count > 0)
+        {
+            return new Failure(StatusCodes.Status400BadRequest, "validation_failed", "One or more fields are invalid.", nulls);
         }
 
         return merged.Deserialize<T>(options)!;

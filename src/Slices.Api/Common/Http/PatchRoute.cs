@@ -28,7 +28,9 @@ public static class PatchRoute
         }
 
         var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var merged = Patch.Merge(toChanges(current.Value.Value), patch, options, readOnly);
+        // The resource's members that are never null, by their JSON names (from its nullable annotations).
+        var notNull = options.GetTypeInfo(typeof(T)).Properties.Where(p => !p.IsGetNullable).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var merged = Patch.Merge(toChanges(current.Value.Value), patch, options, readOnly, notNull);
         return merged.IsSuccess
             ? (await mediator.Send(replace(merged.Value, ETags.IfMatch(http)), ct)).ToHttp(http)
             : merged.Failure!.ToProblem();

@@ -49,6 +49,18 @@ public sealed class UpdateCassetteTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task Patch_with_null_for_a_member_a_cassette_always_has_is_400_naming_it_and_changes_nothing()
+    {
+        var id = (await Catalogue.AddAsync(fx, quantity: 4))["id"]!.GetValue<long>();
+
+        var reply = await fx.Api.PatchAsync($"/api/cassettes/{id}", """{"quantity":null,"released":null}""", await fx.AdminTokenAsync());
+
+        reply.IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal(["quantity", "released"], reply.Body!["errors"]!.AsObject().Select(e => e.Key).Order());
+        Assert.Equal(4, await Catalogue.StockAsync(fx, id));
+    }
+
+    [Fact]
     public async Task Patch_validates_the_merged_cassette_and_refuses_the_id()
     {
         var id = (await Catalogue.AddAsync(fx, quantity: 1))["id"]!.GetValue<long>();

@@ -22,6 +22,19 @@ public sealed class UpdateBookingTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task PATCH_with_null_active_is_400_and_leaves_a_deactivated_booking_inactive()
+    {
+        var user = await fx.NewUserAsync();
+        var id = (await fx.BookAsync(user.Token, await fx.NewStageIdAsync(), FutureDate(), "10:00", "11:00")).Is(HttpStatusCode.Created).Id;
+        (await fx.Api.PatchAsync($"/api/bookings/{id}", new { active = false }, user.Token)).Is(HttpStatusCode.OK);
+
+        var reply = (await fx.Api.PatchAsync($"/api/bookings/{id}", """{"active":null}""", user.Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+
+        Assert.NotNull(reply.Body!["errors"]!["active"]);
+        Assert.False((await fx.Api.GetAsync($"/api/bookings/{id}", user.Token)).Is(HttpStatusCode.OK).Body!["active"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task PATCH_changes_only_the_members_sent_under_If_Match()
     {
         var user = await fx.NewUserAsync();

@@ -148,6 +148,9 @@ public sealed class TrainingsTests(SlicesFixture fx)
         Assert.Equal(4.25m, patched.Body!["price"]!.GetValue<decimal>());
         Assert.Equal(20, patched.Body["capacity"]!.GetValue<int>());
         Assert.Equal("07:00:00", patched.Body["start_time"]!.GetValue<string>());
+        // A member the training may hold null takes null: no capacity is no limit.
+        Assert.Null((await fx.Api.PatchAsync($"/api/trainings/{training}", """{"capacity":null}""", admin)).Is(HttpStatusCode.OK).Body!["capacity"]);
+        (await fx.Api.PatchAsync($"/api/trainings/{training}", """{"price":null}""", admin)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
 
         (await fx.Api.PatchAsync($"/api/trainings/{training}", new { end_time = "06:00" }, admin)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
         var reply = (await fx.Api.PatchAsync($"/api/trainings/{training}", """{"users":[1]}""", admin)).IsProblem(HttpStatusCode.BadRequest, "read_only_field");
