@@ -47,8 +47,17 @@ public sealed class CancelTokens(IOptions<RestaurantOptions> options, JwtSetting
         }
 
         var given = new byte[32];
-        if (!Base64Url.TryDecodeFromChars(parts[2], given, out var written) || written != given.Length)
+        try
         {
+            if (!Base64Url.TryDecodeFromChars(parts[2], given, out var written) || written != given.Length)
+            {
+                return null;
+            }
+        }
+        catch (FormatException)
+        {
+            // TryDecode throws rather than answering false for a character outside base64url, or a last character
+            // whose bits past the 32 bytes are set: anyone can type those into a link.
             return null;
         }
 

@@ -127,6 +127,9 @@ public sealed class CancelLinkTests(RestaurantHost r) : IClassFixture<Restaurant
             $"{other}.{parts[1]}.{parts[2]}",                          // another reservation under this MAC
             $"{parts[0]}.{long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) + 3600}.{parts[2]}", // a later expiry
             $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}",
+            $"{parts[0]}.{parts[1]}.{parts[2][..^1]}B",                // a last character with bits past the 32 bytes set
+            $"{parts[0]}.{parts[1]}.{parts[2][..^1]}!",                // a character outside base64url
+            $"{parts[0]}.{parts[1]}.{parts[2][..^1]}+",                // standard base64, not base64url
             $"{parts[0]}.{parts[1]}",
             "not-a-token",
         ];
