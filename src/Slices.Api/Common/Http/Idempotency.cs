@@ -71,16 +71,60 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource
     {
         http.Request.EnableBuffering();
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
+        {
+            if (MultipartBoundary(http.Request) is { } boundary)
+            {
+                // A form's boundary is picked at random each time a client builds it, so a retried upload is never the
+                // same bytes: hash what the boundary separates instead — each part's headers and content, in order.
+                sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{http.Request.Path}\nmultipart/form-data\n"));
+                var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, http.Request.Body);
+                while (await reader.ReadNextSectionAsync(ct) is { } section)
+                {
+                    foreach (var (name, value) in section.Headers ?? [])
+                    {
+                        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name.ToLowerInvariant()}: {value}\n"));
+                    }
+
+                    sha.AppendData("\n"u8);
+                    await AppendAsync(sha, section.Body, ct);
+                    sha.AppendData("\n--\n"u8);
+                }
+
+                return sha.GetHashAndReset();
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // Not a well-formed form: hash its bytes, and let the route refuse it.
+            sha.GetHashAndReset();
+        }
+        finally
+        {
+            http.Request.Body.Position = 0;
+        }
+
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{http.Request.Path}\n{http.Request.ContentType}\n"));
+        await AppendAsync(sha, http.Request.Body, ct);
+        http.Request.Body.Position = 0;
+        return sha.GetHashAndReset();
+    }
+
+    private static string? MultipartBoundary(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+        && Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(type.Boundary).Value is { Length: > 0 } boundary
+            ? boundary
+            : null;
+
+    private static async Task AppendAsync(IncrementalHash sha, Stream body, CancellationToken ct)
+    {
         var buffer = new byte[16 * 1024];
         int read;
-        while ((read = await http.Request.Body.ReadAsync(buffer, ct)) > 0)
+        while ((read = await body.ReadAsync(buffer, ct)) > 0)
         {
             sha.AppendData(buffer, 0, read);
         }
-
-        http.Request.Body.Position = 0;
-        return sha.GetHashAndReset();
     }
 
     private async Task ExecuteAndStoreAsync(HttpContext http, string caller, string key)

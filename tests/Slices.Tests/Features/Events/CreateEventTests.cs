@@ -92,6 +92,29 @@ public sealed class CreateEventTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_multipart_create_repeated_with_its_Idempotency_Key_replays_although_the_boundary_is_new()
+    {
+        // Every form a client library builds gets a fresh random boundary, so a retried upload is never byte-identical.
+        var user = await fx.NewUserAsync();
+        var org = await fx.NewOrganizationAsync(user.Token);
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString() };
+        var first = (await fx.Api.PostAsync("/api/events", Form("Retried poster", org, EventsTestData.Png, "p.png", "image/png"), user.Token, key))
+            .Is(HttpStatusCode.Accepted);
+
+        var again = (await fx.Api.PostAsync("/api/events", Form("Retried poster", org, EventsTestData.Png, "p.png", "image/png"), user.Token, key))
+            .Is(HttpStatusCode.Accepted);
+        Assert.Equal("true", again.Header("Idempotent-Replayed"));
+        Assert.Equal(first.Body!["job_id"]!.GetValue<long>(), again.Body!["job_id"]!.GetValue<long>());
+        Assert.Equal(1, await JobCountAsync(user.Id));
+
+        (await fx.Api.PostAsync("/api/events", Form("Another title", org, EventsTestData.Png, "p.png", "image/png"), user.Token, key))
+            .IsProblem(HttpStatusCode.Conflict, "idempotency_key_reused");
+        (await fx.Api.PostAsync("/api/events", Form("Retried poster", org, [.. EventsTestData.Png, 0], "p.png", "image/png"), user.Token, key))
+            .IsProblem(HttpStatusCode.Conflict, "idempotency_key_reused");
+        Assert.Equal(1, await JobCountAsync(user.Id));
+    }
+
+    [Fact]
     public async Task Anonymous_creation_is_401()
     {
         (await fx.Api.PostAsync("/api/events", new { title = "x", organizations = Array.Empty<long>() })).IsProblem(HttpStatusCode.Unauthorized, "not_authenticated");
