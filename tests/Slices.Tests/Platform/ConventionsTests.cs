@@ -76,6 +76,17 @@ public sealed class ConventionsTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task An_offset_near_the_largest_int_links_back_but_not_to_a_next_page_past_the_end()
+    {
+        var reply = (await fx.Api.GetAsync($"/api/restaurant/tables?limit=500&offset={int.MaxValue}")).Is(HttpStatusCode.OK);
+        Assert.Empty(reply.Array);
+        var link = reply.Header("Link")!;
+        Assert.DoesNotContain("rel=\"next\"", link, StringComparison.Ordinal);
+        Assert.DoesNotContain("offset=-", link, StringComparison.Ordinal);
+        Assert.Contains($"limit=500&offset={int.MaxValue - 500}>; rel=\"prev\"", link, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_trailing_slash_is_accepted()
     {
         var user = await fx.NewUserAsync();

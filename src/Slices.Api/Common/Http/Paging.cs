@@ -44,7 +44,8 @@ public static class Paging
         var offset = query.OffsetOf();
         http.Response.Headers["X-Total-Count"] = page.Total.ToString(CultureInfo.InvariantCulture);
         var links = new List<string>();
-        if (offset + limit < page.Total)
+        // In long: an offset near int.MaxValue plus the limit would wrap to a negative "next" offset.
+        if ((long)offset + limit < page.Total)
         {
             links.Add($"<{PageUrl(http.Request, limit, offset + limit)}>; rel=\"next\"");
         }
