@@ -30,8 +30,8 @@ public static class ChatHistory
                 .ProducesProblem(StatusCodes.Status401Unauthorized)
                 .ProducesProblem(StatusCodes.Status404NotFound);
             app.MapGet("/api/chat/direct/{user}/messages",
-                    async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> ([Microsoft.AspNetCore.Mvc.FromRoute(Name = "user")] long other, long? before, int? limit, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
-                        Answer(http, limit, await mediator.Send(new ChatHistoryQuery(user.UserId(), null, other, before, limit), ct)))
+                    async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> (long user, long? before, int? limit, HttpContext http, ClaimsPrincipal caller, ISender mediator, CancellationToken ct) =>
+                        Answer(http, limit, await mediator.Send(new ChatHistoryQuery(caller.UserId(), null, user, before, limit), ct)))
                 .WithName("ListDirectMessages").WithTags("Chat").WithSummary("Your direct messages with one user, newest first")
                 .RequireAuthorization()
                 .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -18,8 +18,8 @@ public static class RemoveOrganizationMember
     public sealed class Endpoint : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/organizations/{id}/members/{user}",
-                async Task<Results<NoContent, ProblemHttpResult>> (long id, [Microsoft.AspNetCore.Mvc.FromRoute(Name = "user")] long member, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
-                    (await mediator.Send(new RemoveOrganizationMemberCommand(id, member, user.Caller(), ETags.IfMatch(http)), ct)).ToHttp(_ => TypedResults.NoContent()))
+                async Task<Results<NoContent, ProblemHttpResult>> (long id, long user, HttpContext http, ClaimsPrincipal caller, ISender mediator, CancellationToken ct) =>
+                    (await mediator.Send(new RemoveOrganizationMemberCommand(id, user, caller.Caller(), ETags.IfMatch(http)), ct)).ToHttp(_ => TypedResults.NoContent()))
             .WithName("RemoveOrganizationMember").WithTags("Organizations").WithSummary("Remove a member (admin or a member)")
             .RequireAuthorization()
             .WithProblems();

@@ -123,6 +123,14 @@ public sealed class ChatTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_direct_history_with_a_malformed_user_is_400_naming_user()
+    {
+        var bob = await fx.NewUserAsync();
+        var reply = (await fx.Api.GetAsync("/api/chat/direct/bob/messages", bob.Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal(["user"], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Fact]
     public async Task An_upgrade_without_a_valid_token_is_refused_with_401()
     {
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => ChatClient.ConnectAsync(fx.Host, null));
