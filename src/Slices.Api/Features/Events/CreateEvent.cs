@@ -109,7 +109,9 @@ public static class CreateEvent
                 image = saved.Value;
             }
 
-            var runAt = clock.GetUtcNow() + settings.CreationDelay;
+            // To the microsecond, as PostgreSQL keeps it (Npgsql truncates): the 202 tells the run_at the job route reads back.
+            var due = clock.GetUtcNow() + settings.CreationDelay;
+            var runAt = due.AddTicks(-(due.Ticks % TimeSpan.TicksPerMicrosecond));
             try
             {
                 var jobId = await db.InTransactionAsync(

@@ -40,6 +40,7 @@ public sealed class CreateEventTests(SlicesFixture fx)
         var status = (await fx.Api.GetAsync($"/api/events/jobs/{jobId}", user.Token)).Is(HttpStatusCode.OK);
         Assert.Equal("pending", status.Body!["status"]!.GetValue<string>());
         Assert.Null(status.Body["event"]);
+        Assert.Equal(reply.Body["run_at"]!.GetValue<string>(), status.Body["run_at"]!.GetValue<string>());
     }
 
     [Fact]
