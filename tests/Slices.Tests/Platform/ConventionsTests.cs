@@ -42,6 +42,17 @@ public sealed class ConventionsTests(SlicesFixture fx)
         (await fx.Api.PostAsync("/api/auth/signup", body)).IsProblem(HttpStatusCode.BadRequest, "malformed_json");
     }
 
+    [Theory]
+    [InlineData("/api/organizations", "")]
+    [InlineData("/api/organizations", "null")]
+    [InlineData("/api/restaurant/reservations", "")]
+    public async Task An_empty_or_null_json_body_is_400_malformed_json_and_says_nothing_internal(string url, string body)
+    {
+        var user = await fx.NewUserAsync();
+        var reply = (await fx.Api.PostAsync(url, body, user.Token)).IsProblem(HttpStatusCode.BadRequest, "malformed_json");
+        Assert.Equal("The request body is empty or null; send a JSON object.", reply.Body!["detail"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task A_body_over_one_mebibyte_is_413()
     {
