@@ -53,6 +53,20 @@ public sealed class ConventionsTests(SlicesFixture fx)
         Assert.Equal("The request body is empty or null; send a JSON object.", reply.Body!["detail"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("/api/events", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\ncut short")]
+    [InlineData("/api/events", "multipart/form-data", "no boundary given")]
+    [InlineData("/api/restaurant/reservations/cancel", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n1.2.3")]
+    [InlineData("/api/auth/login", "multipart/form-data", "no boundary given")]
+    public async Task A_malformed_form_body_is_400_not_500(string url, string contentType, string body)
+    {
+        var user = await fx.NewUserAsync();
+        var content = new StringContent(body, Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        var reply = (await fx.Api.PostAsync(url, content, user.Token)).IsProblem(HttpStatusCode.BadRequest, "malformed_form");
+        Assert.Equal("The form body is malformed.", reply.Body!["detail"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task A_body_over_one_mebibyte_is_413()
     {

@@ -16,7 +16,7 @@ public static class FormOrJson
         var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(ct);
+            var form = await ReadFormAsync(request, ct);
             var node = new JsonObject();
             foreach (var (key, value) in form)
             {
@@ -33,4 +33,21 @@ public static class FormOrJson
 
         throw new BadHttpRequestException("Expected JSON or a form.", StatusCodes.Status415UnsupportedMediaType);
     }
+
+    // The request's form; a form that does not parse (no boundary, a part cut short) is a MalformedFormException,
+    // which answers 400 malformed_form. The framework throws InvalidDataException and IOException for those; its own
+    // BadHttpRequestException (413, a body cut short) keeps its meaning.
+    public static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await request.ReadFormAsync(ct);
+        }
+        catch (Exception e) when (e is InvalidDataException || (e is IOException and not BadHttpRequestException))
+        {
+            throw new MalformedFormException(e);
+        }
+    }
 }
+
+public sealed class MalformedFormException(Exception inner) : Exception("The form body is malformed.", inner);

@@ -110,6 +110,7 @@ public static partial class ProblemHandling
                 _ => bad.Message,
             }),
             JsonException json => Failure.BadRequest("malformed_json", JsonMessage(json)),
+            MalformedFormException form => Failure.BadRequest("malformed_form", form.Message),
             PostgresException pg when PgErrors.Translate(pg) is { } known => known,
             _ when PgErrors.IsUnavailable(exception) => new Failure(503, "database_unavailable", "The database is not reachable right now; try again shortly."),
             _ => null,

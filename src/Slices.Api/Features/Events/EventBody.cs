@@ -23,7 +23,7 @@ public static class EventBody
             throw new BadHttpRequestException("Expected JSON or multipart/form-data.", StatusCodes.Status415UnsupportedMediaType);
         }
 
-        var form = await request.ReadFormAsync(ct);
+        var form = await FormOrJson.ReadFormAsync(request, ct);
         var fields = new JsonObject();
         foreach (var (key, values) in form)
         {
