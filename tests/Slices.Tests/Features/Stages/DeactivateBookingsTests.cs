@@ -57,7 +57,9 @@ public sealed class DeactivateBookingsTests(SlicesFixture fx)
     // them and waits for another (an update moving onto a slot the deactivation is freeing waits in the exclusion
     // check). PostgreSQL then aborts one of the two, and the deactivation must be run again, not answered with a 500.
     // Here the test's own transaction is that writer, so the deadlock happens every time, and the deactivation is its
-    // victim: it began to wait first, so its deadlock check (deadlock_timeout, 1 s) is the one that finds the cycle.
+    // victim: the writer's own deadlock check waits 30 s instead of the server's 1 s (deadlock_timeout), so the
+    // deactivation's check is always the one that finds the cycle. (Relying on the deactivation having begun to wait
+    // first failed about one run in ten on a busy machine: the two checks were due within milliseconds of each other.)
     [Fact]
     public async Task A_deactivation_that_PostgreSQL_aborts_in_a_deadlock_is_run_again()
     {
@@ -75,6 +77,11 @@ public sealed class DeactivateBookingsTests(SlicesFixture fx)
         await using var writer = new NpgsqlConnection(fx.Database.ConnectionString);
         await writer.OpenAsync(ct);
         await using var tx = await writer.BeginTransactionAsync(ct);
+        await using (var patient = new NpgsqlCommand("SET LOCAL deadlock_timeout = '30s'", writer, tx))
+        {
+            await patient.ExecuteNonQueryAsync(ct);
+        }
+
         async Task<long> LockAsync(string sql, long arg)
         {
             await using var cmd = new NpgsqlCommand(sql, writer, tx) { Parameters = { new() { Value = arg } } };
