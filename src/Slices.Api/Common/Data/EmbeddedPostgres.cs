@@ -143,7 +143,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private async Task StartServerAsync(bool durable, CancellationToken ct)
     {
-        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{SocketDirectory}' -c max_connections=300";
+        // timezone=UTC: the database's "today" (current_date) does not follow the host's time zone, as instants do not.
+        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{SocketDirectory}' -c max_connections=300 -c timezone=UTC";
         if (!durable)
         {
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";

@@ -20,12 +20,14 @@ public static class Json
 
     public static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 
-    // Writes instants as `2026-05-01T18:30:00Z`; reads any ISO 8601 instant and normalises it to UTC,
-    // the only offset Npgsql accepts for `timestamptz`.
+    // Writes instants as `2026-05-01T18:30:00Z`; reads an ISO 8601 instant (Instants: one without an offset is UTC)
+    // and normalises it to UTC, the only offset Npgsql accepts for `timestamptz`.
     private sealed class UtcInstantConverter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.GetDateTimeOffset().ToUniversalTime();
+            reader.TokenType == JsonTokenType.String && Instants.TryParse(reader.GetString(), out var instant)
+                ? instant
+                : throw new JsonException("Expected an instant in ISO 8601, such as 2026-05-01T18:30:00Z.");
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
             writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));

@@ -27,6 +27,19 @@ public sealed class RequestReservationTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_start_without_an_offset_is_UTC_whatever_the_servers_time_zone()
+    {
+        var table = await fx.Api.NewTableIdAsync(await fx.AdminTokenAsync());
+        var start = Future(days: 22, hour: 19);
+
+        var r = (await fx.Api.RequestAsync(new { table, starts_at = Naive(start), guests = 1, name = "Cy", email = Email() })).Is(HttpStatusCode.Created).Body!;
+
+        Assert.Equal(Iso(start), r["starts_at"]!.GetValue<string>());
+        var odd = await fx.Api.RequestAsync(new { table, starts_at = "01.05.2031 19:00", guests = 1, name = "Cy", email = Email() });
+        odd.IsProblem(HttpStatusCode.BadRequest, "malformed_json");
+    }
+
+    [Fact]
     public async Task A_phone_alone_is_enough_and_the_duration_is_the_customers_choice()
     {
         var table = await fx.Api.NewTableIdAsync(await fx.AdminTokenAsync());

@@ -29,6 +29,9 @@ internal static partial class RestaurantTestData
 
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
+    // The same instant without an offset: the service reads it as UTC (the test host runs in another time zone).
+    public static string Naive(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+
     public static async Task<JsonNode> NewTableAsync(
         this ApiClient api, string admin, string kind = "regular", int seats = 4, decimal? price = null, bool canBeBooked = true, string? label = null) =>
         (await api.PostAsync("/api/restaurant/tables", new { label = label ?? UniqueLabel(), kind, seats, can_be_booked = canBeBooked, price }, admin))

@@ -104,6 +104,9 @@ public sealed class SearchTablesTests(SlicesFixture fx)
         Assert.Equal(all, await SearchAsync(f, $"at={Iso(at.AddHours(2))}&duration_minutes=480"));
         // Two hours by default: 17:01 runs into 19:00.
         Assert.Equal(all.Except([f.Booth4]), await SearchAsync(f, $"at={Iso(at.AddMinutes(-119))}"));
+        // An instant without an offset is UTC, whatever the server's time zone (the framework binds query instants so).
+        Assert.Equal(all.Except([f.Booth4]), await SearchAsync(f, $"at={Naive(at)}"));
+        Assert.Equal(all, await SearchAsync(f, $"at={Naive(at.AddHours(-2))}"));
     }
 
     [Theory]
