@@ -58,11 +58,9 @@ public static class UpdateTraining
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceTrainingCommand, Result<Versioned<Training>>>
     {
-        // An update that moves the training to another group or changes its date locks the training's (new) group first,
-        // groups before trainings as membership writes lock them: a removal from that group holds it for share
-        // (UserProfiles.LockForMembership), so the two wait for each other, and whichever goes second sees what the first
-        // did (db/0014's trigger on trainings gives up the places outside the group). An absent group locks nothing and
-        // the UPDATE's foreign key answers.
+        // The training's (new) group first, groups before trainings as membership writes lock them: a removal from that
+        // group holds it for share (UserProfiles.LockForMembership), so the two wait for each other, and whichever goes
+        // second sees what the first did. An absent group locks nothing and the UPDATE's foreign key answers.
         private const string LockGroup = "SELECT id FROM groups WHERE id = @Group FOR NO KEY UPDATE";
 
         private const string Update = $"""
@@ -70,28 +68,15 @@ public static class UpdateTraining
             WHERE id = @Id AND {ETags.Guard}
             """;
 
-        // Any other update gives up no place (the trigger fires on neither column) and takes no group lock: it is tried
-        // first, matching only while the row's group and date are still the command's, so it locks the training's row
-        // and nothing else, or nothing at all when the training moves (the condition is checked again on the row version
-        // a concurrent write commits). The foreign key is not checked again either when group_id keeps its value.
-        private const string UpdateInPlace = $"{Update} AND group_id = @Group AND date = @Date";
-
         public async ValueTask<Result<Versioned<Training>>> Handle(ReplaceTrainingCommand c, CancellationToken ct)
         {
             return await db.InTransactionAsync<Result<Versioned<Training>>>(async (conn, tx) =>
             {
-                var args = new
+                await conn.ExecuteAsync(new CommandDefinition(LockGroup, new { Group = c.Group!.Value }, tx, cancellationToken: ct));
+                var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
                 {
-                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group!.Value, c.Capacity, c.IfMatch,
-                };
-                var updated = await conn.ExecuteAsync(new CommandDefinition(UpdateInPlace, args, tx, cancellationToken: ct));
-                if (updated == 0)
-                {
-                    // A move, a new date, or no row to update (absent, or another version than If-Match): the full path.
-                    await conn.ExecuteAsync(new CommandDefinition(LockGroup, args, tx, cancellationToken: ct));
-                    updated = await conn.ExecuteAsync(new CommandDefinition(Update, args, tx, cancellationToken: ct));
-                }
-
+                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group.Value, c.Capacity, c.IfMatch,
+                }, tx, cancellationToken: ct));
                 if (updated == 0)
                 {
                     return await GuardedWrites.WhyMissedAsync(conn, "trainings", c.Id, "Training", ct, tx);
