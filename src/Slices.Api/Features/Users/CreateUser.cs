@@ -61,10 +61,6 @@ public static class CreateUser
 
     public sealed class Handler(NpgsqlDataSource db, Passwords passwords) : ICommandHandler<CreateUserRequest, UserProfile>
     {
-        // After the membership locks, in the order every membership write takes them (UserProfiles.LockForMembership);
-        // an unknown group is the FK's `400 unknown_group` (UpdateUser).
-        private const string Join = "INSERT INTO group_members (group_id, user_id) SELECT DISTINCT g, @id FROM unnest(@groups) AS g";
-
         public async ValueTask<UserProfile> Handle(CreateUserRequest r, CancellationToken ct)
         {
             var hash = passwords.Hash(r.Password);
@@ -77,7 +73,7 @@ public static class CreateUser
                 {
                     await conn.ExecuteAsync(new CommandDefinition(UserProfiles.LockForMembership,
                         new { groups, leaving = Array.Empty<long>(), users = new[] { id } }, tx, cancellationToken: ct));
-                    await conn.ExecuteAsync(new CommandDefinition(Join, new { id, groups }, tx, cancellationToken: ct));
+                    await conn.ExecuteAsync(new CommandDefinition(UserProfiles.SetGroups, new { Id = id, Groups = groups }, tx, cancellationToken: ct));
                 }
 
                 return (await UserProfiles.FindAsync(conn, "u.id = @id", new { id }, ct, tx))!.Value.Profile;

@@ -103,13 +103,8 @@ public static class UpdateUser
             """;
 
         // A group left here gives up the user's places in its upcoming trainings in the same statement (db/0014's trigger).
-        private const string SetGroups = """
-            DELETE FROM group_members WHERE user_id = @Id AND group_id <> ALL (@Groups);
-            INSERT INTO group_members (group_id, user_id) SELECT g, @Id FROM unnest(@Groups) AS g ON CONFLICT DO NOTHING;
-            """;
-
         // Read under the user's row lock: every membership write locks the user's row before it touches group_members, so
-        // these are the memberships SetGroups changes, and they stay so until the commit.
+        // these are the memberships UserProfiles.SetGroups changes, and they stay so until the commit.
         private const string Memberships = "SELECT group_id FROM group_members WHERE user_id = @Id";
 
         private const string EndSessions = "UPDATE sessions SET revoked_at = @now WHERE user_id = @Id AND revoked_at IS NULL";
@@ -170,7 +165,7 @@ public static class UpdateUser
 
                 if (memberships is not null && !memberships.SetEquals(ch.Groups))
                 {
-                    await conn.ExecuteAsync(new CommandDefinition(SetGroups, new { Id = current.Id, ch.Groups }, tx, cancellationToken: ct));
+                    await conn.ExecuteAsync(new CommandDefinition(UserProfiles.SetGroups, new { Id = current.Id, ch.Groups }, tx, cancellationToken: ct));
                 }
 
                 if (!ch.IsActive)

@@ -60,6 +60,13 @@ public static partial class UserProfiles
         SELECT id FROM users WHERE id = ANY (@users) ORDER BY id FOR NO KEY UPDATE;
         """;
 
+    // Makes a user's memberships exactly @Groups (an unknown group is the FK's 400 unknown_group). Run after
+    // LockForMembership, in its order. Parameters `Id` and `Groups`.
+    public const string SetGroups = """
+        DELETE FROM group_members WHERE user_id = @Id AND group_id <> ALL (@Groups);
+        INSERT INTO group_members (group_id, user_id) SELECT g, @Id FROM unnest(@Groups) AS g ON CONFLICT DO NOTHING;
+        """;
+
     // A new account as SignUp and CreateUser insert it; names left out are empty.
     public sealed record NewAccount(
         string? Username, string? Email, string PasswordHash, string? PhoneNumber, string? FirstName, string? LastName, string? ThirdName,
