@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Platform;
@@ -213,6 +214,35 @@ public sealed class ConventionsTests(SlicesFixture fx)
                 Assert.True(secured || isPublic, $"{method.ToUpperInvariant()} {path} is neither secured nor a known public route");
             }
         }
+    }
+
+    [Fact]
+    public async Task A_path_id_that_is_not_a_64_bit_integer_is_404_on_every_route()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var doc = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!;
+        var checkedRoutes = 0;
+        foreach (var (path, item) in doc["paths"]!.AsObject())
+        {
+            foreach (var (method, op) in item!.AsObject())
+            {
+                var ids = (op!["parameters"]?.AsArray() ?? []).Where(p => p!["in"]!.GetValue<string>() == "path" && p["schema"]!["type"]!.ToJsonString().Contains("integer", StringComparison.Ordinal)).ToList();
+                foreach (var id in ids)
+                {
+                    foreach (var bad in new[] { "abc", "99999999999999999999" })
+                    {
+                        var url = path.Replace($"{{{id!["name"]!.GetValue<string>()}}}", bad, StringComparison.Ordinal);
+                        url = Regex.Replace(url, "\\{[^}]+\\}", "1");
+                        var reply = await fx.Api.SendAsync(new HttpMethod(method.ToUpperInvariant()), url, null, admin);
+                        Assert.True(reply.Status == HttpStatusCode.NotFound, $"{method.ToUpperInvariant()} {url} → {(int)reply.Status}");
+                        reply.IsProblem(HttpStatusCode.NotFound, "not_found");
+                        checkedRoutes++;
+                    }
+                }
+            }
+        }
+
+        Assert.True(checkedRoutes > 100, $"only {checkedRoutes} requests: the OpenAPI document lost its integer path parameters");
     }
 
     [Fact]

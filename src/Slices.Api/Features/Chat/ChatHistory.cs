@@ -29,13 +29,14 @@ public static class ChatHistory
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status401Unauthorized)
                 .ProducesProblem(StatusCodes.Status404NotFound);
-            app.MapGet("/api/chat/direct/{user}/messages",
+            app.MapGet("/api/chat/direct/{user:long}/messages",
                     async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> (long user, long? before, int? limit, HttpContext http, ClaimsPrincipal caller, ISender mediator, CancellationToken ct) =>
                         Answer(http, limit, await mediator.Send(new ChatHistoryQuery(caller.UserId(), null, user, before, limit), ct)))
                 .WithName("ListDirectMessages").WithTags("Chat").WithSummary("Your direct messages with one user, newest first")
                 .RequireAuthorization()
                 .ProducesProblem(StatusCodes.Status400BadRequest)
-                .ProducesProblem(StatusCodes.Status401Unauthorized);
+                .ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status404NotFound);
         }
 
         private static Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult> Answer(HttpContext http, int? limit, Result<Page<ChatMessage>> result)
@@ -83,6 +84,11 @@ public static class ChatHistory
             if (q.Room is not null && !await ChatRooms.MayUseAsync(conn, q.Room, q.CallerId, ct))
             {
                 return Failure.NotFound("Room");
+            }
+
+            if (q.WithUser is { } peer && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM users WHERE id = @peer)", new { peer }, cancellationToken: ct)))
+            {
+                return Failure.NotFound("User");
             }
 
             var filter = q.Room is not null ? InRoom : Between;

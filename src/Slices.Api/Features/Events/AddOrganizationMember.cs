@@ -29,7 +29,7 @@ public static class AddOrganizationMember
 
     public sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) => app.MapPost("/api/organizations/{id}/members",
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapPost("/api/organizations/{id:long}/members",
                 async Task<Results<Created<OrganizationView>, ProblemHttpResult>> (long id, AddOrganizationMemberRequest body, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
                     (await mediator.Send(body with { Id = id, Caller = user.Caller(), IfMatch = ETags.IfMatch(http) }, ct)).ToHttp(o =>
                     {

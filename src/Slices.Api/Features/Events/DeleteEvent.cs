@@ -16,7 +16,7 @@ public static class DeleteEvent
 
     public sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/events/{id}",
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/events/{id:long}",
                 async Task<Results<NoContent, ProblemHttpResult>> (long id, HttpContext http, ISender mediator, CancellationToken ct) =>
                     (await mediator.Send(new DeleteEventCommand(id, ETags.IfMatch(http)), ct)).ToHttp(_ => TypedResults.NoContent()))
             .WithName("DeleteEvent").WithTags("Events").WithSummary("Delete an event (admin)")

@@ -17,7 +17,7 @@ public static class DeleteOrganization
 
     public sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/organizations/{id}",
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/organizations/{id:long}",
                 async Task<Results<NoContent, ProblemHttpResult>> (long id, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
                     (await mediator.Send(new DeleteOrganizationCommand(id, user.Caller(), ETags.IfMatch(http)), ct)).ToHttp(_ => TypedResults.NoContent()))
             .WithName("DeleteOrganization").WithTags("Organizations").WithSummary("Delete an organization (admin or a member); its events stay")

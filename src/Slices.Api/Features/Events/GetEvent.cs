@@ -12,7 +12,7 @@ public static class GetEvent
 
     public sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) => app.MapGet("/api/events/{id}",
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapGet("/api/events/{id:long}",
                 async Task<Results<Ok<EventDetail>, StatusCodeHttpResult, ProblemHttpResult>> (long id, HttpContext http, ISender mediator, CancellationToken ct) =>
                     (await mediator.Send(new GetEventQuery(id), ct)).ToHttp(http))
             .WithName("GetEvent").WithTags("Events").WithSummary("An event with its organizations and each one's active members")

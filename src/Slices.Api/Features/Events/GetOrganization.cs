@@ -12,7 +12,7 @@ public static class GetOrganization
 
     public sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) => app.MapGet("/api/organizations/{id}",
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapGet("/api/organizations/{id:long}",
                 async Task<Results<Ok<OrganizationView>, StatusCodeHttpResult, ProblemHttpResult>> (long id, HttpContext http, ISender mediator, CancellationToken ct) =>
                     (await mediator.Send(new GetOrganizationQuery(id), ct)).ToHttp(http))
             .WithName("GetOrganization").WithTags("Organizations").WithSummary("An organization with its members' ids")

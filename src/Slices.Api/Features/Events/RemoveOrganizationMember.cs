@@ -17,7 +17,7 @@ public static class RemoveOrganizationMember
 
     public sealed class Endpoint : ICarterModule
     {
-        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/organizations/{id}/members/{user}",
+        public void AddRoutes(IEndpointRouteBuilder app) => app.MapDelete("/api/organizations/{id:long}/members/{user:long}",
                 async Task<Results<NoContent, ProblemHttpResult>> (long id, long user, HttpContext http, ClaimsPrincipal caller, ISender mediator, CancellationToken ct) =>
                     (await mediator.Send(new RemoveOrganizationMemberCommand(id, user, caller.Caller(), ETags.IfMatch(http)), ct)).ToHttp(_ => TypedResults.NoContent()))
             .WithName("RemoveOrganizationMember").WithTags("Organizations").WithSummary("Remove a member (admin or a member)")

@@ -41,12 +41,12 @@ public static class UpdateEvent
     {
         public void AddRoutes(IEndpointRouteBuilder app)
         {
-            app.MapPut("/api/events/{id}", (long id, HttpRequest request, ISender mediator, CancellationToken ct) => UpdateAsync(id, request, mediator, patch: false, ct))
+            app.MapPut("/api/events/{id:long}", (long id, HttpRequest request, ISender mediator, CancellationToken ct) => UpdateAsync(id, request, mediator, patch: false, ct))
                 .WithName("ReplaceEvent").WithTags("Events").WithSummary("Replace an event's title, description, date and organizations (admin); multipart may add an image")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .Accepts<ReplaceEventRequest>("application/json", "multipart/form-data")
                 .WithProblems();
-            app.MapPatch("/api/events/{id}", (long id, HttpRequest request, ISender mediator, CancellationToken ct) => UpdateAsync(id, request, mediator, patch: true, ct))
+            app.MapPatch("/api/events/{id:long}", (long id, HttpRequest request, ISender mediator, CancellationToken ct) => UpdateAsync(id, request, mediator, patch: true, ct))
                 .WithName("UpdateEvent").WithTags("Events").WithSummary("Change only the members sent (admin); multipart may add an image")
                 .RequireAuthorization(CurrentUser.AdminPolicy)
                 .Accepts<ReplaceEventRequest>("application/json", "multipart/form-data")

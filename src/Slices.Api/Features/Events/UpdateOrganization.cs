@@ -37,13 +37,13 @@ public static class UpdateOrganization
     {
         public void AddRoutes(IEndpointRouteBuilder app)
         {
-            app.MapPut("/api/organizations/{id}",
+            app.MapPut("/api/organizations/{id:long}",
                     async Task<Results<Ok<OrganizationView>, StatusCodeHttpResult, ProblemHttpResult>> (long id, ReplaceOrganizationRequest body, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
                         (await mediator.Send(body with { Id = id, Caller = user.Caller(), IfMatch = ETags.IfMatch(http) }, ct)).ToHttp(http))
                 .WithName("ReplaceOrganization").WithTags("Organizations").WithSummary("Replace an organization and its member list (admin or a member)")
                 .RequireAuthorization()
                 .WithProblems();
-            app.MapPatch("/api/organizations/{id}",
+            app.MapPatch("/api/organizations/{id:long}",
                     (long id, JsonElement patch, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
                         mediator.MergeAndReplaceAsync(http, patch, new GetOrganization.GetOrganizationQuery(id), ReplaceOrganizationRequest.From,
                             (changes, ifMatch) => changes with { Id = id, Caller = user.Caller(), IfMatch = ifMatch }, ReadOnly, ct))

@@ -123,11 +123,13 @@ public sealed class ChatTests(SlicesFixture fx)
     }
 
     [Fact]
-    public async Task A_direct_history_with_a_malformed_user_is_400_naming_user()
+    public async Task A_direct_history_with_a_user_that_is_not_a_user_id_or_does_not_exist_is_404()
     {
         var bob = await fx.NewUserAsync();
-        var reply = (await fx.Api.GetAsync("/api/chat/direct/bob/messages", bob.Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
-        Assert.Equal(["user"], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
+        (await fx.Api.GetAsync("/api/chat/direct/bob/messages", bob.Token)).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await fx.Api.GetAsync($"/api/chat/direct/{long.MaxValue}/messages", bob.Token)).IsProblem(HttpStatusCode.NotFound, "not_found");
+        var stranger = await fx.NewUserAsync();
+        Assert.Empty((await fx.Api.GetAsync($"/api/chat/direct/{stranger.Id}/messages", bob.Token)).Is(HttpStatusCode.OK).Array);
     }
 
     [Fact]
