@@ -30,15 +30,26 @@ builder.WebHost.ConfigureKestrel(k =>
 string connectionString;
 EmbeddedPostgres? embedded;
 JwtSettings jwt;
+int passwordHashIterations;
+RateLimitSettings rateLimits;
 EventsSettings events;
 HousekeepingSettings housekeeping;
+ChatSettings chat;
+(WorkOptions Work, EmailOptions Email) work;
+RestaurantOptions restaurant;
 try
 {
-    // Before the embedded PostgreSQL (Development) starts, which a refused start-up would leave running.
+    // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
+    // embedded PostgreSQL (Development) starts, which a refused start-up would leave running.
+    passwordHashIterations = Passwords.Iterations(builder.Configuration, builder.Environment);
+    rateLimits = RateLimitSettings.Load(builder.Configuration);
     events = EventsSettings.Load(builder.Configuration, builder.Environment);
     housekeeping = HousekeepingSettings.Load(builder.Configuration);
-    (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
+    chat = ChatSettings.Load(builder.Configuration);
+    work = WorkSetup.Load(builder.Configuration, builder.Environment);
+    restaurant = RestaurantSetup.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
+    (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
 catch (StartupException e)
 {
@@ -50,11 +61,11 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);
-builder.Services.AddSlicesAuth(jwt);
+builder.Services.AddSlicesAuth(jwt, passwordHashIterations);
 builder.Services.AddAdminPanel();
-builder.Services.AddSlicesRateLimits(builder.Configuration);
+builder.Services.AddSlicesRateLimits(rateLimits);
 builder.Services.AddSlicesOpenApi();
-builder.Services.AddWork(builder.Configuration);
+builder.Services.AddWork(work.Work, work.Email);
 builder.Services.AddHousekeeping(housekeeping);
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddMediator(o =>
@@ -64,8 +75,8 @@ builder.Services.AddMediator(o =>
 });
 builder.Services.AddValidators();
 builder.Services.AddSingleton(events);
-builder.Services.AddChat();
-builder.Services.AddRestaurant(builder.Configuration);
+builder.Services.AddChat(chat);
+builder.Services.AddRestaurant(restaurant);
 // Carter maps the modules only; validators are registered once, above, for the mediator's validation behavior.
 builder.Services.AddCarter(configurator: c => c.WithEmptyValidators());
 ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Json.SnakeCase(member.Name);

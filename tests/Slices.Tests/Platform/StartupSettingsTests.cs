@@ -48,6 +48,20 @@ public sealed class StartupSettingsTests(SlicesFixture fx)
     [InlineData("Housekeeping:BatchSize", "lots", "Housekeeping:BatchSize must be a whole number, not 'lots'.")]
     [InlineData("Housekeeping:JobRetention", "00:05:00", "Housekeeping:JobRetention must be between 01:00:00 and 3650.00:00:00, not 00:05:00.")]
     [InlineData("Housekeeping:RefreshTokenRetention", "-1.00:00:00", "Housekeeping:RefreshTokenRetention must be between 00:00:00 and 3650.00:00:00, not -1.00:00:00.")]
+    [InlineData("Auth:PasswordHashIterations", "many", "Auth:PasswordHashIterations must be a whole number, not 'many'.")]
+    [InlineData("Jwt:AccessTokenLifetime", "short", "Jwt:AccessTokenLifetime must be a duration as [d.]hh:mm:ss, not 'short'.")]
+    [InlineData("Jwt:RefreshTokenLifetime", "00:00:30", "Jwt:RefreshTokenLifetime must be between 00:01:00 and 3650.00:00:00, not 00:00:30.")]
+    [InlineData("RateLimits:Login:PermitLimit", "lots", "RateLimits:Login:PermitLimit must be a whole number, not 'lots'.")]
+    [InlineData("RateLimits:PublicWrite:Window", "00:00:00", "RateLimits:PublicWrite:Window must be between 00:00:01 and 1.00:00:00, not 00:00:00.")]
+    [InlineData("Chat:MessagesPerSecond", "fast", "Chat:MessagesPerSecond must be a whole number, not 'fast'.")]
+    [InlineData("Chat:SendQueueCapacity", "0", "Chat:SendQueueCapacity must be between 1 and 1000000, not 0.")]
+    [InlineData("Work:Concurrency", "two", "Failed to convert configuration value 'two' at 'Work:Concurrency' to type 'System.Int32'.")]
+    [InlineData("Work:MaxAttempts", "0", "Work:MaxAttempts must be at least 1.")]
+    [InlineData("Email:From", "Slices <no-reply@", "Email:From is not an email address.")]
+    [InlineData("Email:Smtp:Port", "70000", "Email:Smtp:Port must be between 1 and 65535.")]
+    [InlineData("Restaurant:Accounting:Url", "http://127.0.0.1:9/hook", "Restaurant:Accounting:Secret is required when Restaurant:Accounting:Url is set.")]
+    [InlineData("Restaurant:TimeZone", "Mars/Olympus_Mons", "Restaurant:TimeZone 'Mars/Olympus_Mons' is not a known time zone.")]
+    [InlineData("App:PublicBaseUrl", "localhost:9000", "App:PublicBaseUrl must be an absolute http(s) URL.")]
     public async Task A_bad_value_stops_the_start_up_with_one_line_naming_the_key(string key, string value, string expected)
     {
         var (exitCode, errors) = await StartWithAsync(key, value);

@@ -9,13 +9,13 @@ namespace Slices.Api.Common.Auth;
 
 public static class AuthSetup
 {
-    public static IServiceCollection AddSlicesAuth(this IServiceCollection services, JwtSettings jwt)
+    public static IServiceCollection AddSlicesAuth(this IServiceCollection services, JwtSettings jwt, int passwordHashIterations)
     {
         services.AddSingleton(jwt);
         services.AddSingleton<SessionCache>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionCache>());
         services.AddSingleton<Tokens>();
-        services.AddSingleton<Passwords>();
+        services.AddSingleton(new Passwords(passwordHashIterations));
         services.AddSingleton<Credentials>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {

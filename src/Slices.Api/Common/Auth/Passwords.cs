@@ -17,15 +17,19 @@ public sealed class Passwords
     private readonly int iterations;
     private readonly string dummyHash;
 
-    public Passwords(IConfiguration config, IHostEnvironment env)
+    public Passwords(int iterations)
     {
-        iterations = config.GetValue("Auth:PasswordHashIterations", MinimumIterations);
-        if (iterations < MinimumIterations && !env.IsEnvironment("Testing"))
-        {
-            throw new StartupException($"Auth:PasswordHashIterations must be at least {MinimumIterations}.");
-        }
-
+        this.iterations = iterations;
         dummyHash = Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)));
+    }
+
+    // `Auth:PasswordHashIterations`, read once at start-up (Program.cs).
+    public static int Iterations(IConfiguration config, IHostEnvironment env)
+    {
+        var iterations = Settings.Number(config, "Auth:PasswordHashIterations", MinimumIterations, 1, 100_000_000);
+        return iterations >= MinimumIterations || env.IsEnvironment("Testing")
+            ? iterations
+            : throw new StartupException($"Auth:PasswordHashIterations must be at least {MinimumIterations}.");
     }
 
     public string Hash(string password)

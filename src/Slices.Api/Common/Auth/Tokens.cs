@@ -61,8 +61,8 @@ public sealed class JwtSettings
             Key = new SymmetricSecurityKey(key),
             Issuer = config["Jwt:Issuer"] ?? "slices",
             Audience = config["Jwt:Audience"] ?? "slices-api",
-            AccessTokenLifetime = config.GetValue("Jwt:AccessTokenLifetime", TimeSpan.FromMinutes(15)),
-            RefreshTokenLifetime = config.GetValue("Jwt:RefreshTokenLifetime", TimeSpan.FromDays(14)),
+            AccessTokenLifetime = Settings.Duration(config, "Jwt:AccessTokenLifetime", TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(10), TimeSpan.FromDays(1)),
+            RefreshTokenLifetime = Settings.Duration(config, "Jwt:RefreshTokenLifetime", TimeSpan.FromDays(14), TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650)),
         };
     }
 }

@@ -43,13 +43,13 @@ public static class HttpPipeline
 
     // Per-client-address limits for the routes anyone can hammer (log in, public reservation requests).
     // Rejections are 429 problem+json with `Retry-After`, not the built-in 503.
-    public static IServiceCollection AddSlicesRateLimits(this IServiceCollection services, IConfiguration config)
+    public static IServiceCollection AddSlicesRateLimits(this IServiceCollection services, RateLimitSettings limits)
     {
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.AddPolicy(LoginPolicy, http => PerAddress(http, config.GetSection("RateLimits:Login"), 60));
-            o.AddPolicy(PublicWritePolicy, http => PerAddress(http, config.GetSection("RateLimits:PublicWrite"), 60));
+            o.AddPolicy(LoginPolicy, http => PerAddress(http, limits.Login));
+            o.AddPolicy(PublicWritePolicy, http => PerAddress(http, limits.PublicWrite));
             o.OnRejected = async (ctx, _) =>
             {
                 var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
@@ -60,11 +60,23 @@ public static class HttpPipeline
         return services;
     }
 
-    private static RateLimitPartition<string> PerAddress(HttpContext http, IConfigurationSection section, int defaultPermits) =>
+    private static RateLimitPartition<string> PerAddress(HttpContext http, RateLimit limit) =>
         RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
         {
-            PermitLimit = section.GetValue("PermitLimit", defaultPermits),
-            Window = section.GetValue("Window", TimeSpan.FromMinutes(1)),
+            PermitLimit = limit.PermitLimit,
+            Window = limit.Window,
             QueueLimit = 0,
         });
+}
+
+public sealed record RateLimit(int PermitLimit, TimeSpan Window);
+
+// The `RateLimits:Login:*` and `RateLimits:PublicWrite:*` settings, read once at start-up (Program.cs).
+public sealed record RateLimitSettings(RateLimit Login, RateLimit PublicWrite)
+{
+    public static RateLimitSettings Load(IConfiguration config) => new(Limit(config, "RateLimits:Login"), Limit(config, "RateLimits:PublicWrite"));
+
+    private static RateLimit Limit(IConfiguration config, string section) => new(
+        Settings.Number(config, $"{section}:PermitLimit", 60, 1, 100_000_000),
+        Settings.Duration(config, $"{section}:Window", TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)));
 }

@@ -1,7 +1,7 @@
 namespace Slices.Api.Common.Work;
 
 // The `Work:*` settings.
-public sealed class WorkOptions
+public sealed class WorkOptions : ICheckedSettings
 {
     // Jobs one instance runs at a time; 0 turns the workers off (the instance still enqueues).
     public int Concurrency { get; set; } = 2;
@@ -45,7 +45,7 @@ public sealed class WorkOptions
 }
 
 // The `Email:*` settings.
-public sealed class EmailOptions
+public sealed class EmailOptions : ICheckedSettings
 {
     public string From { get; set; } = "Slices <no-reply@localhost>";
 
@@ -53,6 +53,19 @@ public sealed class EmailOptions
     public string? PickupDirectory { get; set; }
 
     public SmtpOptions Smtp { get; set; } = new();
+
+    public IEnumerable<string> Problems()
+    {
+        if (!MimeKit.MailboxAddress.TryParse(From, out _))
+        {
+            yield return "Email:From is not an email address.";
+        }
+
+        if (Smtp.Port is < 1 or > 65535)
+        {
+            yield return "Email:Smtp:Port must be between 1 and 65535.";
+        }
+    }
 }
 
 public sealed class SmtpOptions

@@ -5,17 +5,17 @@ namespace Slices.Api.Common.Work;
 
 public static class WorkSetup
 {
+    // The `Work:*` and `Email:*` settings, read and checked once at start-up (Program.cs).
+    public static (WorkOptions Work, EmailOptions Email) Load(IConfiguration config, IHostEnvironment env) => (
+        Settings.Section<WorkOptions>(config, "Work"),
+        Settings.Section<EmailOptions>(config, "Email", o => o.PickupDirectory ??= Path.Combine(Database.DataRoot(config, env), "mail")));
+
     // The job queue and its workers, the email and webhook outboxes, and every IJobHandler in this
     // assembly (a feature adds a handler class in its own slice file and nothing else).
-    public static IServiceCollection AddWork(this IServiceCollection services, IConfiguration config)
+    public static IServiceCollection AddWork(this IServiceCollection services, WorkOptions work, EmailOptions email)
     {
-        services.AddOptions<WorkOptions>().Bind(config.GetSection("Work"))
-            .Validate(o => !o.Problems().Any(), "Invalid Work:* settings (see WorkOptions.Problems).")
-            .ValidateOnStart();
-        services.AddOptions<EmailOptions>().Bind(config.GetSection("Email"))
-            .PostConfigure<IHostEnvironment>((o, env) => o.PickupDirectory ??= Path.Combine(Database.DataRoot(config, env), "mail"))
-            .Validate(o => MimeKit.MailboxAddress.TryParse(o.From, out _), "Email:From is not an email address.")
-            .ValidateOnStart();
+        services.AddSingleton(Options.Create(work));
+        services.AddSingleton(Options.Create(email));
         services.AddSingleton<JobKinds>();
         services.AddSingleton<Jobs>();
         services.AddSingleton<Outbox>();

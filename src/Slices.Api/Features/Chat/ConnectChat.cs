@@ -43,12 +43,12 @@ public static class ConnectChat
     }
 
     private sealed class Session(WebSocket socket, long userId, Guid sessionId, ChatConnections connections, ISender mediator,
-        NpgsqlDataSource db, IOptions<JsonOptions> json, IConfiguration config, TimeProvider clock)
+        NpgsqlDataSource db, IOptions<JsonOptions> json, ChatSettings settings, TimeProvider clock)
     {
         private const int MaxFrameBytes = 32 * 1024;
         private readonly JsonSerializerOptions options = json.Value.SerializerOptions;
-        private readonly int perSecond = config.GetValue("Chat:MessagesPerSecond", 20);
-        private readonly ChatConnection connection = new(userId, sessionId, config.GetValue("Chat:SendQueueCapacity", 256));
+        private readonly int perSecond = settings.MessagesPerSecond;
+        private readonly ChatConnection connection = new(userId, sessionId, settings.SendQueueCapacity);
         private long windowStart;
         private int inWindow;
 

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Options;
+using Slices.Api.Common;
 using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
 // The `Restaurant:*` settings, and `App:PublicBaseUrl` for the links in emails.
-public sealed class RestaurantOptions
+public sealed class RestaurantOptions : ICheckedSettings
 {
     public const string DefaultPublicBaseUrl = "http://localhost:9000";
 
@@ -62,23 +63,17 @@ public sealed class AccountingOptions
 
 public static class RestaurantSetup
 {
-    public static IServiceCollection AddRestaurant(this IServiceCollection services, IConfiguration config)
+    // The `Restaurant:*` settings and `App:PublicBaseUrl`, read and checked once at start-up (Program.cs).
+    public static RestaurantOptions Load(IConfiguration config) => Settings.Section<RestaurantOptions>(config, "Restaurant",
+        o => o.PublicBaseUrl = config["App:PublicBaseUrl"] is { Length: > 0 } url ? url : RestaurantOptions.DefaultPublicBaseUrl);
+
+    public static IServiceCollection AddRestaurant(this IServiceCollection services, RestaurantOptions options)
     {
-        services.AddOptions<RestaurantOptions>().Bind(config.GetSection("Restaurant"))
-            .Configure(o => o.PublicBaseUrl = config["App:PublicBaseUrl"] is { Length: > 0 } url ? url : RestaurantOptions.DefaultPublicBaseUrl)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RestaurantOptions>, Validation>();
+        services.AddSingleton(Options.Create(options));
         services.AddSingleton<CancelTokens>();
         services.AddSingleton<AccountingFeed>();
         services.AddSingleton<ReservationNotices>();
         services.AddSingleton<ReservationTransitions>();
         return services;
-    }
-
-    // Fails the start-up naming every problem of the settings.
-    private sealed class Validation : IValidateOptions<RestaurantOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, RestaurantOptions options) =>
-            options.Problems().ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
     }
 }

@@ -179,18 +179,6 @@ public sealed class AccountingTests(RestaurantHost r, SlicesFixture fx) : IClass
     }
 
     [Fact]
-    public async Task A_url_without_a_secret_or_an_unknown_time_zone_stops_the_start_up_naming_them()
-    {
-        var e = await Assert.ThrowsAnyAsync<Exception>(() => WorkHost.StartAsync(fx, settings: new Dictionary<string, string?>
-        {
-            ["Restaurant:Accounting:Url"] = "http://127.0.0.1:9/hook",
-            ["Restaurant:TimeZone"] = "Mars/Olympus_Mons",
-        }));
-        Assert.Contains("Restaurant:Accounting:Secret is required", e.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Mars/Olympus_Mons", e.ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Without_an_accounting_url_events_stay_queued_as_pending_jobs_and_go_out_once_an_instance_has_a_url()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
