@@ -85,6 +85,28 @@ public sealed class EmailTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_hand_retry_of_a_failed_email_job_puts_its_outbox_row_back_to_pending()
+    {
+        // No workers: the retried job must stay pending while the test looks at it.
+        await using var host = await WorkHost.StartAsync(fx, settings: new Dictionary<string, string?> { ["Work:Concurrency"] = "0" });
+        long job;
+        await using (var conn = await host.OpenAsync())
+        {
+            var id = await host.Outbox.EmailAsync(conn, null, Message($"guest-{Guid.NewGuid():N}@example.com", "Ann"), Ct);
+            job = await conn.ExecuteScalarAsync<long>("SELECT job_id FROM outbox_emails WHERE id = @id", new { id });
+            // What the worker leaves after the last attempt failed (JobWorker, then EmailDelivery.OnFailedAsync).
+            await conn.ExecuteAsync("UPDATE jobs SET state = 'failed', attempts = max_attempts, finished_at = now(), last_error = 'SmtpException: refused' WHERE id = @job", new { job });
+            await conn.ExecuteAsync("UPDATE outbox_emails SET state = 'failed' WHERE id = @id", new { id });
+        }
+
+        var admin = (await host.Api.LogInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword)).Token;
+        (await host.Api.PostAsync($"/api/admin/jobs/{job}/retry", null, admin)).Is(System.Net.HttpStatusCode.Accepted);
+
+        Assert.Equal("pending", await host.ScalarAsync<string>("SELECT state FROM outbox_emails WHERE job_id = @job", new { job }));
+        Assert.Equal("pending", await host.ScalarAsync<string>("SELECT state FROM jobs WHERE id = @job", new { job }));
+    }
+
+    [Fact]
     public async Task An_email_written_in_a_rolled_back_transaction_is_never_sent()
     {
         var outbox = fx.Host.Services.GetRequiredService<Outbox>();

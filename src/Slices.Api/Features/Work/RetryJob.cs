@@ -28,11 +28,15 @@ public static class RetryJob
     }
 
     // A webhook job's delivery goes back to pending with it, so that RedeliverWebhook answers 409 instead of queueing a second
-    // job for it. The delivery row is locked (by that UPDATE) before the job's, the order RedeliverWebhook takes them in; a job
-    // that is not failed rolls the UPDATE back with the rest.
+    // job for it; an email job's outbox row too, so that it does not read "failed" while the email waits to be sent (and a
+    // second failure marks it failed again). The outbox row is locked (by that UPDATE) before the job's, the order
+    // RedeliverWebhook takes them in; a job that is not failed rolls the UPDATE back with the rest.
     public sealed class Handler(NpgsqlDataSource db, Jobs jobs) : ICommandHandler<RetryJobCommand, Result<JobView>>
     {
-        private const string ReopenDelivery = "UPDATE webhook_deliveries SET state = 'pending' WHERE job_id = @id AND state = 'failed'";
+        private const string ReopenDelivery = """
+            WITH email AS (UPDATE outbox_emails SET state = 'pending' WHERE job_id = @id AND state = 'failed')
+            UPDATE webhook_deliveries SET state = 'pending' WHERE job_id = @id AND state = 'failed'
+            """;
 
         public async ValueTask<Result<JobView>> Handle(RetryJobCommand c, CancellationToken ct) =>
             await db.InTransactionAsync<Result<JobView>>(async (conn, tx) =>
