@@ -14,13 +14,16 @@ public sealed class PgConstraintAttribute(string constraint, int status, string 
     public int Status { get; } = status;
     public string Code { get; } = code;
     public string Detail { get; } = detail;
+
+    // The request member the constraint guards: a `validation_failed` answer then names it in `errors`, as validators do.
+    public string? Field { get; init; }
 }
 
 public static class PgErrors
 {
     private static readonly FrozenDictionary<string, Failure> ByConstraint = typeof(PgErrors).Assembly
         .GetCustomAttributes<PgConstraintAttribute>()
-        .ToFrozenDictionary(a => a.Constraint, a => new Failure(a.Status, a.Code, a.Detail));
+        .ToFrozenDictionary(a => a.Constraint, a => new Failure(a.Status, a.Code, a.Detail, a.Field is { } field ? new Dictionary<string, string[]> { [field] = [a.Detail] } : null));
 
     // What a constraint violation means to the client, by constraint name; null for anything else.
     public static Failure? Translate(PostgresException e) => e.SqlState switch

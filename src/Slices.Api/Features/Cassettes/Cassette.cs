@@ -3,9 +3,9 @@ using FluentValidation;
 using Npgsql;
 using Slices.Api.Common.Data;
 
-[assembly: PgConstraint("cassettes_quantity_not_negative", 400, "validation_failed", "quantity must be 0 or more.")]
-[assembly: PgConstraint("cassettes_title_length", 400, "validation_failed", "title must be 1–255 characters.")]
-[assembly: PgConstraint("cassettes_director_length", 400, "validation_failed", "director must be 1–255 characters.")]
+[assembly: PgConstraint("cassettes_quantity_not_negative", 400, "validation_failed", "quantity must be 0 or more.", Field = "quantity")]
+[assembly: PgConstraint("cassettes_title_length", 400, "validation_failed", "title must be 1–255 characters.", Field = "title")]
+[assembly: PgConstraint("cassettes_director_length", 400, "validation_failed", "director must be 1–255 characters.", Field = "director")]
 
 namespace Slices.Api.Features.Cassettes;
 

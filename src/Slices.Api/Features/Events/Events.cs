@@ -5,7 +5,7 @@ using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 [assembly: PgConstraint("event_organizations_organization_id_fkey", 400, "unknown_organization", "An organization in 'organizations' does not exist.")]
-[assembly: PgConstraint("events_title_length", 400, "validation_failed", "title must be 1–255 characters.")]
+[assembly: PgConstraint("events_title_length", 400, "validation_failed", "title must be 1–255 characters.", Field = "title")]
 
 namespace Slices.Api.Features.Events;
 

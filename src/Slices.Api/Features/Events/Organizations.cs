@@ -6,7 +6,7 @@ using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 [assembly: PgConstraint("organization_members_user_id_fkey", 400, "unknown_user", "A user in 'users' does not exist.")]
-[assembly: PgConstraint("organizations_title_length", 400, "validation_failed", "title must be 1–255 characters.")]
+[assembly: PgConstraint("organizations_title_length", 400, "validation_failed", "title must be 1–255 characters.", Field = "title")]
 
 namespace Slices.Api.Features.Events;
 

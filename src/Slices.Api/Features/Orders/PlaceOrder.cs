@@ -10,7 +10,7 @@ using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
-[assembly: PgConstraint("order_lines_one_per_cassette", 400, "validation_failed", "Each cassette may appear once in an order.")]
+[assembly: PgConstraint("order_lines_one_per_cassette", 400, "validation_failed", "Each cassette may appear once in an order.", Field = "items")]
 
 namespace Slices.Api.Features.Orders;
 

@@ -5,7 +5,7 @@ using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 [assembly: PgConstraint("restaurant_tables_label_key", 409, "duplicate_label", "A table with this label exists already.")]
-[assembly: PgConstraint("restaurant_tables_label_length", 400, "validation_failed", "label must be 1–100 characters.")]
+[assembly: PgConstraint("restaurant_tables_label_length", 400, "validation_failed", "label must be 1–100 characters.", Field = "label")]
 
 namespace Slices.Api.Features.Restaurant;
 

@@ -9,6 +9,8 @@ using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 [assembly: PgConstraint("attendances_one_per_user_and_training", 409, "duplicate_attendance", "The user's attendance of this training is already recorded; change that record instead.")]
+// The training was deleted after the insert had read it: the same answer as for a training that does not exist.
+[assembly: PgConstraint("attendances_training_id_fkey", 400, "validation_failed", "training does not exist.", Field = "training")]
 
 namespace Slices.Api.Features.Trainings;
 

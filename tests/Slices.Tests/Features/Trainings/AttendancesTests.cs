@@ -1,5 +1,8 @@
 using System.Net;
+using Dapper;
+using Npgsql;
 using Slices.Tests.Infrastructure;
+using Slices.Tests.Work;
 
 namespace Slices.Tests.Features.Trainings;
 
@@ -160,6 +163,32 @@ public sealed class AttendancesTests(SlicesFixture fx)
         Assert.Equal([a2], (await fx.Api.GetAsync($"/api/attendances?user={alice.Id}&date_from=2031-10-06&date_to=2031-10-06", admin)).Ids());
         var reply = (await fx.Api.GetAsync("/api/attendances?status=late", admin)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
         Assert.NotNull(reply.Body!["errors"]!["status"]);
+    }
+
+    [Fact]
+    public async Task A_record_for_a_training_deleted_while_it_is_written_is_400_naming_training()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var alice = await fx.NewUserAsync();
+        var training = await fx.NewTrainingAsync(await fx.NewGroupAsync(alice), "2031-10-08");
+        await using var deleter = new NpgsqlConnection(fx.Database.ConnectionString);
+        await deleter.OpenAsync(TestContext.Current.CancellationToken);
+        await using var tx = await deleter.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await deleter.ExecuteAsync("DELETE FROM trainings WHERE id = @training", new { training }, tx);
+
+        // The insert still sees the training (the delete is not committed) and waits for its row lock in the foreign-key check.
+        var record = fx.Api.PostAsync("/api/attendances", new { training, user = alice.Id, status = "attended" }, admin);
+        // Watched from a connection of its own: inside a transaction pg_stat_activity is read once and then kept.
+        await using var watcher = new NpgsqlConnection(fx.Database.ConnectionString);
+        await Eventually.HoldsAsync(
+            async () => await watcher.ExecuteScalarAsync<bool>(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO attendances%')"),
+            () => "the attendance insert never waited for the deleted training's lock");
+        await tx.CommitAsync(TestContext.Current.CancellationToken);
+
+        var reply = (await record).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal(["training"], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Empty((await fx.Api.GetAsync($"/api/attendances?user={alice.Id}", admin)).Array);
     }
 
     [Fact]
