@@ -39,7 +39,10 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public CpuMeter Cpu { get; private set; } = null!;
 
-    public static async Task<BenchEnvironment> StartAsync(int connections, int pool)
+    // Where HTTP clients connect: loopback TCP, or the unix socket the service listens on (`--transport unix`).
+    public string? UnixSocket { get; private set; }
+
+    public static async Task<BenchEnvironment> StartAsync(int connections, int pool, string transport)
     {
         var root = RepositoryRoot();
         var dir = Path.Combine(Path.GetTempPath(), $"slices-bench-{Environment.ProcessId}");
@@ -51,9 +54,20 @@ public sealed class BenchEnvironment : IAsyncDisposable
         Console.WriteLine("Building the service in Release ...");
         await RunAsync("dotnet", $"build \"{Path.Combine(root, "src", "Slices.Api")}\" -c Release -o \"{output}\" --nologo -v q");
 
-        var port = FreePort();
-        env.BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(output, "Slices.Api.dll")}\" --urls {env.BaseAddress}")
+        string urls;
+        if (transport == "unix")
+        {
+            env.UnixSocket = Path.Combine(dir, "api.sock");
+            env.BaseAddress = new Uri("http://localhost");
+            urls = $"http://unix:{env.UnixSocket}";
+        }
+        else
+        {
+            env.BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+            urls = env.BaseAddress.ToString();
+        }
+
+        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(output, "Slices.Api.dll")}\" --urls {urls}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -92,16 +106,38 @@ public sealed class BenchEnvironment : IAsyncDisposable
         env.service.BeginOutputReadLine();
         env.service.BeginErrorReadLine();
 
-        env.Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10), UseProxy = false, UseCookies = false })
-        {
-            BaseAddress = env.BaseAddress,
-        };
+        env.Http = new HttpClient(Handler(connections, env.UnixSocket)) { BaseAddress = env.BaseAddress };
         await env.WaitReadyAsync();
         env.AdminToken = await env.LogInAsync("admin");
         var username = $"bench_{Guid.NewGuid():N}"[..20];
         (await env.Http.PostAsJsonAsync("/api/auth/signup", new { username, password = Password })).EnsureSuccessStatusCode();
         env.Token = await env.LogInAsync(username);
         return env;
+    }
+
+    // The load generator's handler: up to twice the loops' connections, over TCP or to a unix socket.
+    public static SocketsHttpHandler Handler(int connections, string? unixSocket)
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10), UseProxy = false, UseCookies = false };
+        if (unixSocket is not null)
+        {
+            handler.ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(unixSocket), ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        return handler;
     }
 
     public async Task<string> LogInAsync(string username)

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Slices.Benchmarks;
 
-public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Pool, int Rows)
+public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Pool, int Rows, string Transport)
 {
     public static Options Parse(string[] args)
     {
@@ -22,6 +22,12 @@ public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup
             Seconds(Get("--service-warmup", "15s")),
             int.Parse(Get("--connections", "32"), CultureInfo.InvariantCulture),
             int.Parse(Get("--pool", "32"), CultureInfo.InvariantCulture),
-            int.Parse(Get("--rows", "10000"), CultureInfo.InvariantCulture));
+            int.Parse(Get("--rows", "10000"), CultureInfo.InvariantCulture),
+            Get("--transport", "tcp") switch
+            {
+                "tcp" => "tcp",
+                "unix" => "unix",
+                var other => throw new ArgumentException($"--transport is tcp or unix, not '{other}'."),
+            });
     }
 }

@@ -10,6 +10,7 @@ using Dapper;
 using Slices.Benchmarks;
 
 // dotnet run -c Release --project tests/Slices.Benchmarks -- [--scenario NAME|all] [--duration 20s] [--connections 32] [--rows N]
+//   [--transport tcp|unix] (HTTP over loopback TCP, the default, or over a unix socket the service listens on)
 //   [--warmup 3s] (before each scenario) [--service-warmup 15s] (once, before the first)
 //   [--pool 32] (the service's and the raw baseline's connection pool; pgbench runs this many clients)
 // dotnet run -c Release --project tests/Slices.Benchmarks -- --micro: in-process timings of JSON and row mapping (Micro.cs)
@@ -34,7 +35,7 @@ if (unknown.Count > 0)
     return 2;
 }
 
-await using var env = await BenchEnvironment.StartAsync(o.Connections, o.Pool);
+await using var env = await BenchEnvironment.StartAsync(o.Connections, o.Pool, o.Transport);
 var me = (await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/users/me", env.Token))).EnsureSuccessStatusCode();
 var myId = (await me.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<long>();
 Console.WriteLine("Seeding ...");
@@ -106,8 +107,8 @@ return 0;
 
 async Task<Figures> RawBaselineAsync()
 {
-    var (app, address) = await RawBaseline.StartAsync(env.ConnectionString, o.Pool);
-    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Connections * 2, UseProxy = false, UseCookies = false }) { BaseAddress = address };
+    var (app, address, socket) = await RawBaseline.StartAsync(env.ConnectionString, o.Pool, env.UnixSocket);
+    using var http = new HttpClient(BenchEnvironment.Handler(o.Connections, socket)) { BaseAddress = address };
     try
     {
         return await LoadRunner.RunAsync("raw-baseline", o, env.Cpu, async (w, i) =>
@@ -283,10 +284,11 @@ async Task<Figures> ChatFanoutAsync()
     var room = $"bench-{Guid.NewGuid():N}"[..20];
     var clients = new List<ClientWebSocket>();
     var ws = new UriBuilder(env.BaseAddress) { Scheme = "ws", Path = "/ws/chat", Query = $"access_token={env.Token}" }.Uri;
+    using var invoker = new HttpMessageInvoker(BenchEnvironment.Handler(sockets, env.UnixSocket));
     for (var i = 0; i < sockets; i++)
     {
         var c = new ClientWebSocket();
-        await c.ConnectAsync(ws, CancellationToken.None);
+        await c.ConnectAsync(ws, invoker, CancellationToken.None);
         await c.SendAsync(Encoding.UTF8.GetBytes($$"""{"type":"join","room":"{{room}}"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
         clients.Add(c);
     }

@@ -15,14 +15,16 @@ public static class RawBaseline
         FROM stages s WHERE s.id = @id
         """;
 
-    public static async Task<(WebApplication App, Uri Address)> StartAsync(string connectionString, int pool)
+    // Listens where the service does: loopback TCP, or a unix socket beside the service's (unixSocket is the service's).
+    public static async Task<(WebApplication App, Uri Address, string? UnixSocket)> StartAsync(string connectionString, int pool, string? serviceSocket)
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
-        var address = new Uri($"http://127.0.0.1:{BenchEnvironment.FreePort()}");
-        builder.WebHost.UseUrls(address.ToString());
+        var unixSocket = serviceSocket is null ? null : Path.Combine(Path.GetDirectoryName(serviceSocket)!, "raw.sock");
+        var address = unixSocket is null ? new Uri($"http://127.0.0.1:{BenchEnvironment.FreePort()}") : new Uri("http://localhost");
+        builder.WebHost.UseUrls(unixSocket is null ? address.ToString() : $"http://unix:{unixSocket}");
         var db = NpgsqlDataSource.Create($"{connectionString};Maximum Pool Size={pool}");
         var app = builder.Build();
         app.MapGet("/raw/stages/{id:long}", async (long id) =>
@@ -32,7 +34,7 @@ public static class RawBaseline
             return row is null ? Results.NotFound() : Results.Ok(row);
         });
         await app.StartAsync();
-        return (app, address);
+        return (app, address, unixSocket);
     }
 
     private sealed class StageRow
