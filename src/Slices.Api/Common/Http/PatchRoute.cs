@@ -9,7 +9,7 @@ namespace Slices.Api.Common.Http;
 public static class PatchRoute
 {
     // A PATCH endpoint's whole work: load the resource with load, merge the sent members over its
-    // replace-request (toChanges, refusing readOnly members), and send the same
+    // replace-request (toChanges, refusing readOnly members sent with another value than the resource's), and send the same
     // validated replace command PUT uses, guarded by the request's `If-Match`.
     public static async Task<Results<Ok<T>, StatusCodeHttpResult, ProblemHttpResult>> MergeAndReplaceAsync<T, TChanges>(
         this ISender mediator,
@@ -30,7 +30,8 @@ public static class PatchRoute
         var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         // The resource's members that are never null, by their JSON names (from its nullable annotations).
         var notNull = options.GetTypeInfo(typeof(T)).Properties.Where(p => !p.IsGetNullable).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        var merged = Patch.Merge(toChanges(current.Value.Value), patch, options, readOnly, notNull);
+        var resource = JsonSerializer.SerializeToElement(current.Value.Value, options);
+        var merged = Patch.Merge(toChanges(current.Value.Value), resource, patch, options, readOnly, notNull);
         return merged.IsSuccess
             ? (await mediator.Send(replace(merged.Value, ETags.IfMatch(http)), ct)).ToHttp(http)
             : merged.Failure!.ToProblem();
