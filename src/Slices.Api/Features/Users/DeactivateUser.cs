@@ -38,11 +38,18 @@ public static class DeactivateUser
             long? deactivated = null;
             var result = await db.InTransactionAsync<Result<bool>>(async (conn, tx) =>
             {
-                var target = await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-                    $"SELECT u.id FROM users u WHERE {UserProfiles.ByKey}", new { key = c.Key }, tx, cancellationToken: ct));
-                if (target is null)
+                var row = await conn.QuerySingleOrDefaultAsync<(long Id, long Version)?>(new CommandDefinition(
+                    $"SELECT u.id, u.xmin::text::bigint FROM users u WHERE {UserProfiles.ByKey}", new { key = c.Key }, tx, cancellationToken: ct));
+                if (row is not { Id: var target, Version: var version })
                 {
                     return Failure.NotFound("User");
+                }
+
+                // A stale If-Match is answered before the self-lockout check (RFC 9110 13.2.2); the guarded UPDATE below
+                // still decides a race with a write after this read.
+                if (c.IfMatch is { } expected && expected != version)
+                {
+                    return Failure.PreconditionFailed();
                 }
 
                 if (target == c.Caller.Id)

@@ -117,9 +117,16 @@ public static class UpdateUser
                 var target = c.Key is null
                     ? await UserProfiles.FindAsync(conn, "u.id = @id", new { id = c.Caller.Id }, ct, tx)
                     : await UserProfiles.FindAsync(conn, $"{UserProfiles.ByKey} AND (@admin OR u.id = @id)", new { key = c.Key, admin = c.Caller.IsAdmin, id = c.Caller.Id }, ct, tx);
-                if (target is not { Profile: var current })
+                if (target is not { Profile: var current, Version: var read })
                 {
                     return Failure.NotFound("User");
+                }
+
+                // A stale If-Match is answered before what the request content would be refused for (RFC 9110 13.2.2);
+                // the guarded UPDATE below still decides a race with a write after this read.
+                if (c.IfMatch is { } expected && expected != read)
+                {
+                    return Failure.PreconditionFailed();
                 }
 
                 var ch = c.Changes;

@@ -42,6 +42,24 @@ public sealed class UpdateUserTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_stale_If_Match_is_412_before_the_self_lockout_409()
+    {
+        var admin = await NewAdminAsync();
+        var url = $"/api/users/{admin.Username}";
+        var stale = (await fx.Api.GetAsync(url, admin.Token)).Is(HttpStatusCode.OK).Header("ETag")!;
+        var current = (await fx.Api.PatchAsync(url, new { first_name = "Moved" }, admin.Token)).Is(HttpStatusCode.OK).Header("ETag")!;
+        Dictionary<string, string> IfMatch(string etag) => new() { ["If-Match"] = etag };
+
+        (await fx.Api.DeleteAsync(url, admin.Token, IfMatch(stale))).IsProblem(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        (await fx.Api.PatchAsync(url, new { is_active = false }, admin.Token, IfMatch(stale))).IsProblem(HttpStatusCode.PreconditionFailed, "precondition_failed");
+        (await fx.Api.PutAsync(url, Profile(admin, "Moved", "user", true), admin.Token, IfMatch(stale))).IsProblem(HttpStatusCode.PreconditionFailed, "precondition_failed");
+
+        // With the current version the request reaches the lockout rule.
+        (await fx.Api.DeleteAsync(url, admin.Token, IfMatch(current))).IsProblem(HttpStatusCode.Conflict, "cannot_deactivate_self");
+        (await fx.Api.PatchAsync(url, new { role = "user" }, admin.Token, IfMatch(current))).IsProblem(HttpStatusCode.Conflict, "cannot_demote_self");
+    }
+
+    [Fact]
     public async Task An_admin_still_changes_their_own_other_fields()
     {
         var admin = await NewAdminAsync();
