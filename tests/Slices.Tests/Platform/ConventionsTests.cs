@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Slices.Tests.Infrastructure;
@@ -214,6 +215,33 @@ public sealed class ConventionsTests(SlicesFixture fx)
                 Assert.True(secured || isPublic, $"{method.ToUpperInvariant()} {path} is neither secured nor a known public route");
             }
         }
+    }
+
+    [Fact]
+    public async Task Decimals_are_read_from_numbers_or_numeric_strings_and_written_as_numbers()
+    {
+        var admin = await fx.AdminTokenAsync();
+        var group = (await fx.Api.PostAsync("/api/groups", new { name = $"decimals {Guid.NewGuid():N}" }, admin)).Is(HttpStatusCode.Created).Id;
+        var training = new { date = "2031-12-01", start_time = "18:00", end_time = "19:00", price = "12.50", group };
+        var created = (await fx.Api.PostAsync("/api/trainings", training, admin)).Is(HttpStatusCode.Created);
+        Assert.Equal(JsonValueKind.Number, created.Body!["price"]!.GetValueKind());
+        Assert.Equal(12.5m, created.Body["price"]!.GetValue<decimal>());
+        var patched = (await fx.Api.PatchAsync($"/api/trainings/{created.Id}", new { price = "15" }, admin)).Is(HttpStatusCode.OK);
+        Assert.Equal(15m, patched.Body!["price"]!.GetValue<decimal>());
+
+        var table = (await fx.Api.PostAsync("/api/restaurant/tables", new { label = $"T{Guid.NewGuid():N}"[..12], kind = "regular", seats = 2, price = "30.00" }, admin)).Is(HttpStatusCode.Created);
+        Assert.Equal(30m, table.Body!["price"]!.GetValue<decimal>());
+        var price = (await fx.Api.PutAsync($"/api/restaurant/tables/{table.Id}/price", new { price = "31.25" }, admin)).Is(HttpStatusCode.OK);
+        Assert.Equal(31.25m, price.Body!["price"]!.GetValue<decimal>());
+
+        foreach (var bad in new[] { "12,50", "twelve", "" })
+        {
+            (await fx.Api.PostAsync("/api/trainings", training with { price = bad }, admin)).IsProblem(HttpStatusCode.BadRequest, "malformed_json");
+        }
+
+        // Other numbers stay numbers.
+        (await fx.Api.PostAsync("/api/restaurant/tables", new { label = $"T{Guid.NewGuid():N}"[..12], kind = "regular", seats = "2" }, admin))
+            .IsProblem(HttpStatusCode.BadRequest, "malformed_json");
     }
 
     [Fact]

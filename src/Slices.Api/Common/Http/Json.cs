@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Slices.Api.Common.Http;
 
@@ -13,12 +14,23 @@ public static class Json
         options.DictionaryKeyPolicy = null;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.NumberHandling = JsonNumberHandling.Strict;
+        options.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { DecimalsAlsoFromStrings } };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         options.Converters.Add(new UtcInstantConverter());
         options.Converters.Add(new TimeConverter());
     }
 
     public static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+
+    // Decimals (prices) are written as numbers and read from numbers or from numeric strings ("12.50"), the form in
+    // which Django REST Framework writes them and its clients send them back. Other numbers stay strict.
+    private static void DecimalsAlsoFromStrings(JsonTypeInfo type)
+    {
+        foreach (var property in type.Properties.Where(p => (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType) == typeof(decimal)))
+        {
+            property.NumberHandling = JsonNumberHandling.AllowReadingFromString;
+        }
+    }
 
     // Writes instants as `2026-05-01T18:30:00Z`; reads an ISO 8601 instant (Instants: one without an offset is UTC)
     // and normalises it to UTC, the only offset Npgsql accepts for `timestamptz`.

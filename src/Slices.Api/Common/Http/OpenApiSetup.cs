@@ -29,6 +29,18 @@ public static class OpenApiSetup
             };
             return Task.CompletedTask;
         });
+        // Decimals are written as numbers. That they are read from numeric strings too (Json.DecimalsAlsoFromStrings) is
+        // leniency towards Django REST Framework clients, not the documented shape: every decimal is `number`.
+        o.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (context.JsonPropertyInfo is { } property && (Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType) == typeof(decimal))
+            {
+                schema.Type = Nullable.GetUnderlyingType(property.PropertyType) is null ? JsonSchemaType.Number : JsonSchemaType.Number | JsonSchemaType.Null;
+                schema.Pattern = null;
+            }
+
+            return Task.CompletedTask;
+        });
         o.AddOperationTransformer(async (operation, context, ct) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
