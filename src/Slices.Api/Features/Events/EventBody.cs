@@ -8,7 +8,8 @@ namespace Slices.Api.Features.Events;
 // An event body as JSON, however it came: `application/json` as is, or a form (`multipart/form-data`,
 // `application/x-www-form-urlencoded`) as the JSON object of its fields plus its `image` file.
 // Form fields: `organizations` repeated or comma-separated ids, `date` as YYYY-MM-DD (empty: null),
-// `description` empty: null. Any other content type is 415.
+// `description` empty: null; `image` only as a file (a text field by that name is 400, an empty one means none).
+// Any other content type is 415.
 public static class EventBody
 {
     public static async Task<(Result<JsonElement> Fields, IFormFile? Image)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
@@ -35,6 +36,10 @@ public static class EventBody
                     break;
                 case "date" when !DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
                     return (Failure.Invalid("date", "date must be a date as YYYY-MM-DD."), null);
+                case "image" when value.Length > 0:
+                    return (Failure.Invalid("image", "image must be sent as a file (a form part with a filename), not as a text field."), null);
+                case "image":
+                    break;
                 case "organizations":
                     var ids = values.SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
                     if (ids.Any(i => !long.TryParse(i, NumberStyles.None, CultureInfo.InvariantCulture, out _)))

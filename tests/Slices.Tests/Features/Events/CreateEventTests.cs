@@ -93,6 +93,22 @@ public sealed class CreateEventTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task An_image_sent_as_a_text_field_is_400_naming_image()
+    {
+        var user = await fx.NewUserAsync();
+        var org = await fx.NewOrganizationAsync(user.Token);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("Poster as text"), "title" },
+            { new StringContent(org.ToString(System.Globalization.CultureInfo.InvariantCulture)), "organizations" },
+            { new StringContent("https://example.com/poster.png"), "image" },
+        };
+        var reply = (await fx.Api.PostAsync("/api/events", form, user.Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal(["image"], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
+        Assert.Equal(0, await JobCountAsync(user.Id));
+    }
+
+    [Fact]
     public async Task A_multipart_create_repeated_with_its_Idempotency_Key_replays_although_the_boundary_is_new()
     {
         // Every form a client library builds gets a fresh random boundary, so a retried upload is never byte-identical.
