@@ -90,6 +90,8 @@ public sealed class ConventionsTests(SlicesFixture fx)
     [InlineData("/api/bookings?date_to=2030-5-1", "date_to")]
     [InlineData("/api/cassettes?released_to=12/31/1980", "released_to")]
     [InlineData("/api/stages/1/availability?date=2030/05/01", "date")]
+    [InlineData("/api/restaurant/tables?at=01.05.2031%2019:00&duration_minutes=60", "at")]
+    [InlineData("/api/restaurant/tables?at=May%201%202031%2019:00", "at")]
     public async Task A_query_date_not_written_YYYY_MM_DD_is_400_naming_the_parameter(string url, string parameter)
     {
         var reply = (await fx.Api.GetAsync(url, (await fx.NewUserAsync()).Token)).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
@@ -100,6 +102,10 @@ public sealed class ConventionsTests(SlicesFixture fx)
     public async Task A_query_date_written_YYYY_MM_DD_is_taken()
     {
         (await fx.Api.GetAsync("/api/bookings?date=2030-05-01&date_from=2030-01-01&date_to=2030-12-31", (await fx.NewUserAsync()).Token)).Is(HttpStatusCode.OK);
+        foreach (var at in new[] { "2031-05-01T19:00:00Z", "2031-05-01T21:00:00%2B02:00", "2031-05-01T19:00", "2031-05-01T19:00:00.5Z" })
+        {
+            (await fx.Api.GetAsync($"/api/restaurant/tables?at={at}&duration_minutes=60")).Is(HttpStatusCode.OK);
+        }
     }
 
     [Fact]
