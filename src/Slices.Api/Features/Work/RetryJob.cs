@@ -33,7 +33,7 @@ public static class RetryJob
     // RedeliverWebhook takes them in; a job that is not failed rolls the UPDATE back with the rest.
     public sealed class Handler(NpgsqlDataSource db, Jobs jobs) : ICommandHandler<RetryJobCommand, Result<JobView>>
     {
-        private const string ReopenDelivery = """
+        private const string ReopenOutboxRow = """
             WITH email AS (UPDATE outbox_emails SET state = 'pending' WHERE job_id = @id AND state = 'failed')
             UPDATE webhook_deliveries SET state = 'pending' WHERE job_id = @id AND state = 'failed'
             """;
@@ -41,7 +41,7 @@ public static class RetryJob
         public async ValueTask<Result<JobView>> Handle(RetryJobCommand c, CancellationToken ct) =>
             await db.InTransactionAsync<Result<JobView>>(async (conn, tx) =>
             {
-                await conn.ExecuteAsync(new CommandDefinition(ReopenDelivery, new { id = c.Id }, tx, cancellationToken: ct));
+                await conn.ExecuteAsync(new CommandDefinition(ReopenOutboxRow, new { id = c.Id }, tx, cancellationToken: ct));
                 var retried = await jobs.RetryAsync(conn, tx, c.Id, ct);
                 var job = await Jobs.FindAsync(conn, tx, c.Id, ct);
                 return (job, retried) switch
