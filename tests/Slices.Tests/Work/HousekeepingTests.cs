@@ -40,6 +40,15 @@ public sealed class HousekeepingTests(SlicesFixture fx)
         await TokenAsync(conn, "valid", live, now.AddDays(10));
         await TokenAsync(conn, "of-session-revoked-long-ago", revokedLongAgo, now.AddDays(10));
         await TokenAsync(conn, "of-session-revoked-lately", revokedLately, now.AddDays(10));
+        // Never revoked: a client that stopped without logging out. Its last token expired long ago, so the session goes
+        // with it; one whose token expired lately stays, as does an admin-panel session (never any tokens) and a session
+        // started just now whose token is not written yet.
+        var abandoned = await SessionAsync(conn, admin, revokedAt: null);
+        await TokenAsync(conn, "of-abandoned-session", abandoned, now.AddDays(-9));
+        var abandonedLately = await SessionAsync(conn, admin, revokedAt: null);
+        await TokenAsync(conn, "of-session-abandoned-lately", abandonedLately, now.AddDays(-6));
+        var panel = await SessionAsync(conn, admin, revokedAt: null, refreshable: false);
+        var starting = await SessionAsync(conn, admin, revokedAt: null, createdAt: now);
 
         var old = now.AddDays(-31);
         var emailed = await JobAsync(conn, "succeeded", old);
@@ -59,15 +68,17 @@ public sealed class HousekeepingTests(SlicesFixture fx)
 
         var purged = await Of(host).RunOnceAsync(Ct);
 
-        Assert.Equal(new Housekeeping.Purged(IdempotencyKeys: 1, LoginFailures: 1, RefreshTokens: 2, Sessions: 1, Jobs: 3), purged);
+        Assert.Equal(new Housekeeping.Purged(IdempotencyKeys: 1, LoginFailures: 1, RefreshTokens: 3, Sessions: 2, Jobs: 3), purged);
         Assert.Equal("fresh", Assert.Single(await conn.QueryAsync<string>("SELECT key FROM idempotency_keys")));
         Assert.Equal("recent", Assert.Single(await conn.QueryAsync<string>("SELECT account::text FROM login_failures")));
         Assert.Equal(
-            "expired-lately, of-session-revoked-lately, valid",
+            "expired-lately, of-session-abandoned-lately, of-session-revoked-lately, valid",
             string.Join(", ", await conn.QueryAsync<string>("SELECT convert_from(token_hash, 'UTF8') FROM refresh_tokens ORDER BY 1")));
         Assert.Equal(
-            new[] { live, revokedLately }.Order(),
-            (await conn.QueryAsync<Guid>("SELECT id FROM sessions WHERE id = ANY(@ids)", new { ids = new[] { live, revokedLongAgo, revokedLately } })).Order());
+            new[] { live, revokedLately, abandonedLately, panel, starting }.Order(),
+            (await conn.QueryAsync<Guid>(
+                "SELECT id FROM sessions WHERE id = ANY(@ids)",
+                new { ids = new[] { live, revokedLongAgo, revokedLately, abandoned, abandonedLately, panel, starting } })).Order());
         Assert.Equal(
             new[] { recent, failed, undelivered, pending }.Order(),
             await conn.QueryAsync<long>("SELECT id FROM jobs ORDER BY id"));
@@ -80,6 +91,25 @@ public sealed class HousekeepingTests(SlicesFixture fx)
 
         // Nothing left to delete: a second run finds nothing.
         Assert.Equal(0, (await Of(host).RunOnceAsync(Ct)).Total);
+    }
+
+    [Fact]
+    public async Task A_session_signed_up_and_never_used_again_is_purged_once_its_refresh_token_is_gone()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await WorkHost.StartAsync(fx, settings: NoWorkers, clock: clock);
+        var user = await host.Api.SignUpAsync();
+        const string sessions = "SELECT count(*) FROM sessions WHERE user_id = @Id";
+
+        // Refresh tokens live 14 days and are kept 7 more (Housekeeping:RefreshTokenRetention).
+        clock.Advance(TimeSpan.FromDays(20));
+        await Of(host).RunOnceAsync(Ct);
+        Assert.Equal(1, await host.ScalarAsync<long>(sessions, new { user.Id }));
+
+        clock.Advance(TimeSpan.FromDays(2));
+        var purged = await Of(host).RunOnceAsync(Ct);
+        Assert.Equal((1, 1), (purged.RefreshTokens, purged.Sessions));
+        Assert.Equal(0, await host.ScalarAsync<long>(sessions, new { user.Id }));
     }
 
     [Fact]
@@ -142,12 +172,12 @@ public sealed class HousekeepingTests(SlicesFixture fx)
         Assert.Equal(0, await a.ScalarAsync<long>("SELECT (SELECT count(*) FROM idempotency_keys) + (SELECT count(*) FROM jobs) + (SELECT count(*) FROM outbox_emails)"));
     }
 
-    private static async Task<Guid> SessionAsync(NpgsqlConnection conn, long userId, DateTime? revokedAt)
+    private static async Task<Guid> SessionAsync(NpgsqlConnection conn, long userId, DateTime? revokedAt, bool refreshable = true, DateTime? createdAt = null)
     {
         var id = Guid.NewGuid();
         await conn.ExecuteAsync(
-            "INSERT INTO sessions (id, user_id, created_at, revoked_at) VALUES (@id, @userId, @createdAt, @revokedAt)",
-            new { id, userId, createdAt = DateTime.UtcNow.AddDays(-20), revokedAt });
+            "INSERT INTO sessions (id, user_id, created_at, revoked_at, refreshable) VALUES (@id, @userId, @createdAt, @revokedAt, @refreshable)",
+            new { id, userId, createdAt = createdAt ?? DateTime.UtcNow.AddDays(-20), revokedAt, refreshable });
         return id;
     }
 

@@ -79,15 +79,16 @@ public sealed class Tokens(JwtSettings settings, TimeProvider clock)
 
     // Starts a new session for the user inside the caller's transaction.
     public async Task<TokenPair> StartSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, string role, CancellationToken ct) =>
-        await IssueAsync(conn, tx, await CreateSessionAsync(conn, tx, userId, ct), userId, role, ct);
+        await IssueAsync(conn, tx, await CreateSessionAsync(conn, tx, userId, ct, refreshable: true), userId, role, ct);
 
-    // A new session row without tokens, for a sign-in that carries the session id itself (the admin panel's cookie).
-    public async Task<Guid> CreateSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, CancellationToken ct)
+    // A new session row without tokens, for a sign-in that carries the session id itself (the admin panel's cookie);
+    // refreshable for one that StartSessionAsync gives refresh tokens (housekeeping deletes it once they are all gone).
+    public async Task<Guid> CreateSessionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long userId, CancellationToken ct, bool refreshable = false)
     {
         var sessionId = Guid.CreateVersion7();
         await conn.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO sessions (id, user_id, created_at) VALUES (@sessionId, @userId, @now)",
-            new { sessionId, userId, now = clock.GetUtcNow().UtcDateTime }, tx, cancellationToken: ct));
+            "INSERT INTO sessions (id, user_id, created_at, refreshable) VALUES (@sessionId, @userId, @now, @refreshable)",
+            new { sessionId, userId, now = clock.GetUtcNow().UtcDateTime, refreshable }, tx, cancellationToken: ct));
         return sessionId;
     }
 

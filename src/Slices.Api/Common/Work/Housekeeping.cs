@@ -34,7 +34,8 @@ public sealed class HousekeepingSettings
 
 // Deletes rows nothing needs any more, every Housekeeping:Interval on every instance: idempotency keys past their
 // 24 h, login failures past their 15-minute window, refresh tokens and revoked sessions past RefreshTokenRetention,
-// succeeded jobs with their outbox rows past JobRetention. Each statement deletes at most BatchSize rows in a
+// sessions nobody revoked once their refresh tokens are all gone, succeeded jobs with their outbox rows past
+// JobRetention. Each statement deletes at most BatchSize rows in a
 // transaction of its own, so no purge holds locks for long; rows are picked `FOR UPDATE SKIP LOCKED`, so instances
 // purging at once split the rows between them and a purge never waits for a request that holds one.
 public sealed class Housekeeping(NpgsqlDataSource db, HousekeepingSettings settings, TimeProvider clock, ILogger<Housekeeping> logger)
@@ -58,6 +59,12 @@ public sealed class Housekeeping(NpgsqlDataSource db, HousekeepingSettings setti
         "refresh_tokens", "session_id IN (SELECT id FROM sessions WHERE revoked_at < @cutoff)");
 
     private static readonly string RevokedSessions = Batch("sessions", "revoked_at < @cutoff");
+
+    // A session nobody revoked whose refresh tokens are all gone (expired, then deleted above) can never be refreshed
+    // again, and its last access token ran out long before: a client that stopped without logging out. Only sessions
+    // started with refresh tokens qualify; an admin-panel session never has any.
+    private static readonly string AbandonedSessions = Batch(
+        "sessions", "revoked_at IS NULL AND refreshable AND created_at < @cutoff AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = sessions.id)");
 
     // A succeeded job and what it delivered: its email once sent, its webhook (with the attempt log, and the
     // restaurant's forward record, by cascade) once delivered. A job whose outbox row is in any other state is kept,
@@ -95,7 +102,7 @@ public sealed class Housekeeping(NpgsqlDataSource db, HousekeepingSettings setti
             await DeleteAsync(IdempotencyKeys, now - IdempotencyMiddleware.Lifetime, ct),
             await DeleteAsync(LoginFailures, now - Credentials.FailureWindow, ct),
             await DeleteAsync(ExpiredRefreshTokens, tokensCutoff, ct) + await DeleteAsync(RevokedSessionTokens, tokensCutoff, ct),
-            await DeleteAsync(RevokedSessions, tokensCutoff, ct),
+            await DeleteAsync(RevokedSessions, tokensCutoff, ct) + await DeleteAsync(AbandonedSessions, tokensCutoff, ct),
             await DeleteAsync(SucceededJobs, now - settings.JobRetention, ct));
     }
 
