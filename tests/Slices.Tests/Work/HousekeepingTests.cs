@@ -106,9 +106,9 @@ public sealed class HousekeepingTests(SlicesFixture fx)
         await Of(host).RunOnceAsync(Ct);
         Assert.Equal(1, await host.ScalarAsync<long>(sessions, new { user.Id }));
 
+        // Advancing the clock also fires the service's own purge, which may get there first: judge by what is left.
         clock.Advance(TimeSpan.FromDays(2));
-        var purged = await Of(host).RunOnceAsync(Ct);
-        Assert.Equal((1, 1), (purged.RefreshTokens, purged.Sessions));
+        await Of(host).RunOnceAsync(Ct);
         Assert.Equal(0, await host.ScalarAsync<long>(sessions, new { user.Id }));
     }
 
