@@ -58,9 +58,11 @@ public static class UpdateTraining
 
     public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceTrainingCommand, Result<Versioned<Training>>>
     {
-        // The training's (new) group first, groups before trainings as membership writes lock them: a removal from that
-        // group holds it for share (UserProfiles.LockForMembership), so the two wait for each other, and whichever goes
-        // second sees what the first did. An absent group locks nothing and the UPDATE's foreign key answers.
+        // An update that moves the training to another group or changes its date locks the training's (new) group first,
+        // groups before trainings as membership writes lock them: a removal from that group holds it for share
+        // (UserProfiles.LockForMembership), so the two wait for each other, and whichever goes second sees what the first
+        // did (db/0014's trigger on trainings gives up the places outside the group). An absent group locks nothing and
+        // the UPDATE's foreign key answers.
         private const string LockGroup = "SELECT id FROM groups WHERE id = @Group FOR NO KEY UPDATE";
 
         private const string Update = $"""
@@ -68,15 +70,33 @@ public static class UpdateTraining
             WHERE id = @Id AND {ETags.Guard}
             """;
 
+        // Any other update gives up no place (the trigger fires on neither column) and takes no group lock: it is tried
+        // first, matching only while the row's group and date are still the command's. The foreign key is not checked
+        // again either when group_id keeps its value. When it matches nothing it may still hold the training's row: a
+        // concurrent write that moved the training makes PostgreSQL lock the row's newest version before it finds the
+        // condition false, and keeps that lock. Taking the group lock after it would lock trainings before groups, against
+        // the membership writes' order (deadlocks seen in EnrolmentsFollowMembershipTests), so the attempt runs in a
+        // savepoint that is rolled back, releasing the row, before the full path locks the group.
+        private const string UpdateInPlace = $"{Update} AND group_id = @Group AND date = @Date";
+
         public async ValueTask<Result<Versioned<Training>>> Handle(ReplaceTrainingCommand c, CancellationToken ct)
         {
             return await db.InTransactionAsync<Result<Versioned<Training>>>(async (conn, tx) =>
             {
-                await conn.ExecuteAsync(new CommandDefinition(LockGroup, new { Group = c.Group!.Value }, tx, cancellationToken: ct));
-                var updated = await conn.ExecuteAsync(new CommandDefinition(Update, new
+                var args = new
                 {
-                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group.Value, c.Capacity, c.IfMatch,
-                }, tx, cancellationToken: ct));
+                    c.Id, Date = c.Date!.Value, StartTime = c.StartTime!.Value, EndTime = c.EndTime!.Value, Price = c.Price!.Value, Group = c.Group!.Value, c.Capacity, c.IfMatch,
+                };
+                await tx.SaveAsync("in_place", ct);
+                var updated = await conn.ExecuteAsync(new CommandDefinition(UpdateInPlace, args, tx, cancellationToken: ct));
+                if (updated == 0)
+                {
+                    // A move, a new date, or no row to update (absent, or another version than If-Match): the full path.
+                    await tx.RollbackAsync("in_place", ct);
+                    await conn.ExecuteAsync(new CommandDefinition(LockGroup, args, tx, cancellationToken: ct));
+                    updated = await conn.ExecuteAsync(new CommandDefinition(Update, args, tx, cancellationToken: ct));
+                }
+
                 if (updated == 0)
                 {
                     return await GuardedWrites.WhyMissedAsync(conn, "trainings", c.Id, "Training", ct, tx);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Npgsql;
 using Slices.Tests.Infrastructure;
@@ -146,6 +147,30 @@ public sealed class EnrolmentsFollowMembershipTests(SlicesFixture fx)
         Assert.Equal([home], (await update).Is(HttpStatusCode.OK).Body!["groups"].Longs());
         Assert.Equal(club, (await move).Is(HttpStatusCode.OK).Body!["group"]!.GetValue<long>());
         Assert.Empty((await fx.Api.GetAsync($"/api/trainings/{training}", admin)).Body!["users"]!.AsArray());
+    }
+
+    // The group lock of a training's update is for db/0014's trigger, which fires only when the group or the date
+    // changes; any other update does not wait for a membership removal holding the group (here: both groups, for share).
+    [Theory]
+    [InlineData("price", false)]
+    [InlineData("capacity", false)]
+    [InlineData("date", true)]
+    [InlineData("group", true)]
+    public async Task Only_an_update_of_a_trainings_group_or_date_waits_for_a_removal_from_the_group(string member, bool waits)
+    {
+        var admin = await fx.AdminTokenAsync();
+        var (from, to) = (await fx.NewGroupAsync(), await fx.NewGroupAsync());
+        var training = await fx.NewTrainingAsync(from, "2031-09-06");
+        object value = member switch { "price" => 20.25m, "capacity" => 5, "date" => "2031-09-07", _ => to };
+        await using var removal = await fx.LockRowsAsync("SELECT id FROM groups WHERE id = ANY ($1) FOR SHARE", new[] { from, to });
+
+        var update = fx.Api.PatchAsync($"/api/trainings/{training}", new Dictionary<string, object> { [member] = value }, admin);
+        await fx.UntilWaitingAsync(removal.Pid, 1, update);
+        Assert.Equal(waits, !update.IsCompleted);
+        await removal.ReleaseAsync();
+
+        var updated = (await update).Is(HttpStatusCode.OK).Body!;
+        Assert.Equal(Convert.ToString(value, CultureInfo.InvariantCulture), updated[member]!.ToJsonString().Trim('"'));
     }
 
     // Every write that touches places or memberships, racing over the same users, groups and trainings: no deadlock
