@@ -12,6 +12,10 @@ public static class ETags
     // The SQL condition for a write: `@IfMatch` null (no header, or `*`) matches any version.
     public const string Guard = "(@IfMatch::bigint IS NULL OR xmin::text::bigint = @IfMatch)";
 
+    // Guard in C#, for a handler that must answer a stale If-Match before anything else it would refuse (RFC 9110
+    // 13.2.2); its guarded write still decides a race with a write after the read.
+    public static bool IsStale(long? ifMatch, long version) => ifMatch is { } expected && expected != version;
+
     public static string Format(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 
     public static void Set(HttpContext http, long version) => http.Response.Headers.ETag = Format(version);

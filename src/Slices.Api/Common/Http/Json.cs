@@ -22,11 +22,13 @@ public static class Json
 
     public static string SnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 
+    public static bool IsDecimal(Type type) => (Nullable.GetUnderlyingType(type) ?? type) == typeof(decimal);
+
     // Decimals (prices) are written as numbers and read from numbers or from numeric strings ("12.50"), the form in
     // which Django REST Framework writes them and its clients send them back. Other numbers stay strict.
     private static void DecimalsAlsoFromStrings(JsonTypeInfo type)
     {
-        foreach (var property in type.Properties.Where(p => (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType) == typeof(decimal)))
+        foreach (var property in type.Properties.Where(p => IsDecimal(p.PropertyType)))
         {
             property.NumberHandling = JsonNumberHandling.AllowReadingFromString;
         }

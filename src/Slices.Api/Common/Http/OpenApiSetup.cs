@@ -33,7 +33,7 @@ public static class OpenApiSetup
         // leniency towards Django REST Framework clients, not the documented shape: every decimal is `number`.
         o.AddSchemaTransformer((schema, context, _) =>
         {
-            if (context.JsonPropertyInfo is { } property && (Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType) == typeof(decimal))
+            if (context.JsonPropertyInfo is { } property && Json.IsDecimal(property.PropertyType))
             {
                 schema.Type = Nullable.GetUnderlyingType(property.PropertyType) is null ? JsonSchemaType.Number : JsonSchemaType.Number | JsonSchemaType.Null;
                 schema.Pattern = null;

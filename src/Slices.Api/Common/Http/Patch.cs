@@ -48,7 +48,7 @@ public static class Patch
 
         if (nulls.Count > 0)
         {
-            return new Failure(StatusCodes.Status400BadRequest, "validation_failed", "One or more fields are invalid.", nulls);
+            return Failure.Invalid(nulls);
         }
 
         return merged.Deserialize<T>(options)!;

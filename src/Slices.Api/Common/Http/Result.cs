@@ -16,8 +16,10 @@ public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDi
     public static Failure PreconditionFailed() =>
         new(StatusCodes.Status412PreconditionFailed, "precondition_failed", "The resource has changed since the ETag given in If-Match.");
 
-    public static Failure Invalid(string field, string message) =>
-        new(StatusCodes.Status400BadRequest, "validation_failed", "One or more fields are invalid.", new Dictionary<string, string[]> { [field] = [message] });
+    public static Failure Invalid(string field, string message) => Invalid(new Dictionary<string, string[]> { [field] = [message] });
+
+    public static Failure Invalid(IReadOnlyDictionary<string, string[]> errors) =>
+        new(StatusCodes.Status400BadRequest, "validation_failed", "One or more fields are invalid.", errors);
 
     public ProblemHttpResult ToProblem()
     {

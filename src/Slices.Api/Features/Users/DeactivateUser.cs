@@ -45,9 +45,7 @@ public static class DeactivateUser
                     return Failure.NotFound("User");
                 }
 
-                // A stale If-Match is answered before the self-lockout check (RFC 9110 13.2.2); the guarded UPDATE below
-                // still decides a race with a write after this read.
-                if (c.IfMatch is { } expected && expected != version)
+                if (ETags.IsStale(c.IfMatch, version))
                 {
                     return Failure.PreconditionFailed();
                 }

@@ -122,9 +122,7 @@ public static class UpdateUser
                     return Failure.NotFound("User");
                 }
 
-                // A stale If-Match is answered before what the request content would be refused for (RFC 9110 13.2.2);
-                // the guarded UPDATE below still decides a race with a write after this read.
-                if (c.IfMatch is { } expected && expected != read)
+                if (ETags.IsStale(c.IfMatch, read))
                 {
                     return Failure.PreconditionFailed();
                 }
