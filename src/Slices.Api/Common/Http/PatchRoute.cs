@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Text.Json;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,6 +10,9 @@ namespace Slices.Api.Common.Http;
 
 public static class PatchRoute
 {
+    // The JSON names of a resource type's members that are never null (from its nullable annotations), once per type.
+    private static readonly ConcurrentDictionary<Type, FrozenSet<string>> NotNull = new();
+
     // A PATCH endpoint's whole work: load the resource with load, merge the sent members over its
     // replace-request (toChanges, refusing readOnly members sent with another value than the resource's), and send the same
     // validated replace command PUT uses, guarded by the request's `If-Match`.
@@ -28,8 +33,7 @@ public static class PatchRoute
         }
 
         var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        // The resource's members that are never null, by their JSON names (from its nullable annotations).
-        var notNull = options.GetTypeInfo(typeof(T)).Properties.Where(p => !p.IsGetNullable).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var notNull = NotNull.GetOrAdd(typeof(T), t => options.GetTypeInfo(t).Properties.Where(p => !p.IsGetNullable).Select(p => p.Name).ToFrozenSet(StringComparer.Ordinal));
         var resource = JsonSerializer.SerializeToElement(current.Value.Value, options);
         var merged = Patch.Merge(toChanges(current.Value.Value), resource, patch, options, readOnly, notNull);
         return merged.IsSuccess

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Slices.Api.Common.Http;
@@ -56,14 +57,22 @@ public static class QueryDates
 
         var route = (endpoint as RouteEndpoint)?.RoutePattern;
         return handler.GetParameters()
-            .Select(p => (Parameter: p, Type: Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType))
-            .Where(p => p.Type == typeof(DateOnly) || p.Type == typeof(DateTimeOffset))
-            .Select(p => (Name: p.Parameter.GetCustomAttributes().OfType<IFromQueryMetadata>().FirstOrDefault() is { } query
-                ? query.Name ?? p.Parameter.Name
-                : p.Parameter.GetCustomAttributes().Any(a => a is IFromRouteMetadata or IFromBodyMetadata or IFromHeaderMetadata or IFromServiceMetadata or IFromFormMetadata)
-                  || route?.GetParameter(p.Parameter.Name!) is not null ? null : p.Parameter.Name, Instant: p.Type == typeof(DateTimeOffset)))
-            .Where(p => p.Name is not null)
-            .Select(p => (p.Name!, p.Instant))
+            .Select(p => (Name: QueryName(p, route), Type: Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType))
+            .Where(p => p.Name is not null && (p.Type == typeof(DateOnly) || p.Type == typeof(DateTimeOffset)))
+            .Select(p => (p.Name!, p.Type == typeof(DateTimeOffset)))
             .ToArray();
+    }
+
+    private static string? QueryName(ParameterInfo parameter, RoutePattern? route)
+    {
+        var attributes = parameter.GetCustomAttributes().ToList();
+        if (attributes.OfType<IFromQueryMetadata>().FirstOrDefault() is { } query)
+        {
+            return query.Name ?? parameter.Name;
+        }
+
+        var boundElsewhere = attributes.Any(a => a is IFromRouteMetadata or IFromBodyMetadata or IFromHeaderMetadata or IFromServiceMetadata or IFromFormMetadata)
+            || route?.GetParameter(parameter.Name!) is not null;
+        return boundElsewhere ? null : parameter.Name;
     }
 }
