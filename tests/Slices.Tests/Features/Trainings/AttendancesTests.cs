@@ -2,7 +2,6 @@ using System.Net;
 using Dapper;
 using Npgsql;
 using Slices.Tests.Infrastructure;
-using Slices.Tests.Work;
 
 namespace Slices.Tests.Features.Trainings;
 
@@ -178,12 +177,7 @@ public sealed class AttendancesTests(SlicesFixture fx)
 
         // The insert still sees the training (the delete is not committed) and waits for its row lock in the foreign-key check.
         var record = fx.Api.PostAsync("/api/attendances", new { training, user = alice.Id, status = "attended" }, admin);
-        // Watched from a connection of its own: inside a transaction pg_stat_activity is read once and then kept.
-        await using var watcher = new NpgsqlConnection(fx.Database.ConnectionString);
-        await Eventually.HoldsAsync(
-            async () => await watcher.ExecuteScalarAsync<bool>(
-                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO attendances%')"),
-            () => "the attendance insert never waited for the deleted training's lock");
+        await fx.UntilWaitingAsync(deleter.ProcessID, 1, record);
         await tx.CommitAsync(TestContext.Current.CancellationToken);
 
         var reply = (await record).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
