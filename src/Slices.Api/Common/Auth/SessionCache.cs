@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Npgsql;
 using Slices.Api.Common.Data;
@@ -12,48 +11,19 @@ namespace Slices.Api.Common.Auth;
 // empty and every check goes to the database; entries also expire after a minute as a backstop.
 public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogger<SessionCache> logger) : BackgroundService
 {
-    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
-    private readonly ConcurrentDictionary<Guid, Entry> entries = new();
-    private long generation;
-    private volatile bool listening;
+    private readonly NotifiedCache<Guid, Entry> entries = new(clock, TimeSpan.FromMinutes(1), 100_000);
 
     // The user's role while the session is live and the user active; null once it has ended.
     public async Task<string?> LiveRoleAsync(Guid sid, long sub, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        if (listening && entries.TryGetValue(sid, out var hit) && hit.UserId == sub && now - hit.At < Lifetime)
-        {
-            return hit.Role;
-        }
-
-        // A revocation that lands between the read and the insert bumps the generation, and the stale answer is not kept.
-        var before = Interlocked.Read(ref generation);
-        var role = await Sessions.LiveRoleAsync(db, sid, sub, ct);
-        if (role is not null && listening && Interlocked.Read(ref generation) == before)
-        {
-            entries[sid] = new Entry(sub, role, now);
-        }
-
-        return role;
+        var entry = await entries.GetOrLoadAsync(
+            sid, async token => await Sessions.LiveRoleAsync(db, sid, sub, token) is { } role ? new Entry(sub, role) : null, ct);
+        return entry?.UserId == sub ? entry.Role : null;
     }
 
-    public void EvictSession(Guid sid)
-    {
-        Interlocked.Increment(ref generation);
-        entries.TryRemove(sid, out _);
-    }
+    public void EvictSession(Guid sid) => entries.Evict(sid);
 
-    public void EvictUser(long userId)
-    {
-        Interlocked.Increment(ref generation);
-        foreach (var (sid, entry) in entries)
-        {
-            if (entry.UserId == userId)
-            {
-                entries.TryRemove(sid, out _);
-            }
-        }
-    }
+    public void EvictUser(long userId) => entries.EvictWhere(e => e.UserId == userId);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,25 +41,17 @@ public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock, ILogge
                     EvictUser(user);
                 }
             },
-            () => listening = true,
+            entries.Listening,
             e =>
             {
                 logger.LogWarning(e, "Session cache lost its LISTEN connection; checking every session in the database until it is back");
-                Forget();
+                entries.Forget();
             },
             TimeSpan.FromSeconds(1),
             clock,
             stoppingToken);
-        Forget();
+        entries.Forget();
     }
 
-    // Notifications may be missed while not listening: forget everything rather than trust it.
-    private void Forget()
-    {
-        listening = false;
-        Interlocked.Increment(ref generation);
-        entries.Clear();
-    }
-
-    private sealed record Entry(long UserId, string Role, DateTimeOffset At);
+    private sealed record Entry(long UserId, string Role);
 }
