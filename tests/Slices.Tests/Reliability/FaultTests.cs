@@ -104,6 +104,8 @@ public sealed class FaultTests(SlicesFixture fx)
             ["Email:Smtp:UseTls"] = "false",
             ["Restaurant:Accounting:Url"] = accounting.Url,
             ["Restaurant:Accounting:Secret"] = "fault-test-secret",
+            // A delivery in flight when the process dies is taken up again once its lease runs out (1 min by default).
+            ["Work:LeaseDuration"] = "00:00:03",
         };
         var guests = Enumerable.Range(0, 3).Select(_ => RestaurantTestData.Email()).ToList();
         await using (var doomed = await ServiceProcess.StartAsync(database, settings))
