@@ -9,6 +9,7 @@ using Slices.Api.Features.Admin;
 using Slices.Api.Features.Chat;
 using Slices.Api.Features.Events;
 using Slices.Api.Features.Restaurant;
+using Slices.Api.Features.Stages;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -75,6 +76,7 @@ builder.Services.AddMediator(o =>
 });
 builder.Services.AddValidators();
 builder.Services.AddSingleton(events);
+builder.Services.AddStages();
 builder.Services.AddChat(chat);
 builder.Services.AddRestaurant(restaurant);
 // Carter maps the modules only; validators are registered once, above, for the mediator's validation behavior.

@@ -16,7 +16,8 @@ public sealed class PreparedStatementTests(SlicesFixture fx)
     [Fact]
     public async Task Prepared_reads_stay_correct_on_a_connection_where_statements_fail()
     {
-        await using var host = await SlicesFixture.StartHostAsync($"{fx.Database.ConnectionString};Maximum Pool Size=4");
+        // Four of the pool's connections are the instance's LISTEN connections (jobs, chat, sessions, stages).
+        await using var host = await SlicesFixture.StartHostAsync($"{fx.Database.ConnectionString};Maximum Pool Size=5");
         using var api = new ApiClient(host.Server.CreateClient());
         var admin = await fx.AdminTokenAsync();
         var user = await api.SignUpAsync();

@@ -22,13 +22,15 @@ public static class DeleteStage
             .WithProblems();
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<DeleteStageCommand, Result<bool>>
+    public sealed class Handler(NpgsqlDataSource db, StageCache cache) : ICommandHandler<DeleteStageCommand, Result<bool>>
     {
         public async ValueTask<Result<bool>> Handle(DeleteStageCommand c, CancellationToken ct)
         {
             // Its service links go with it (CASCADE); any booking violates bookings_stage_id_fkey (RESTRICT): 409 in_use.
             await using var conn = await db.OpenConnectionAsync(ct);
-            return await GuardedWrites.DeleteAsync(conn, "stages", c.Id, c.IfMatch, "Stage", ct);
+            var deleted = await GuardedWrites.DeleteAsync(conn, "stages", c.Id, c.IfMatch, "Stage", ct);
+            cache.Evict(c.Id);
+            return deleted;
         }
     }
 }

@@ -43,7 +43,7 @@ public static class UpdateStage
         public Validator() => Include(new StageChangesRules());
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : ICommandHandler<ReplaceStageCommand, Result<Versioned<Stage>>>
+    public sealed class Handler(NpgsqlDataSource db, StageCache cache) : ICommandHandler<ReplaceStageCommand, Result<Versioned<Stage>>>
     {
         private const string Update = $"""
             UPDATE stages SET name = @Name, address = @Address, description = @Description, open_time = @OpenTime, close_time = @CloseTime
@@ -52,7 +52,7 @@ public static class UpdateStage
 
         public async ValueTask<Result<Versioned<Stage>>> Handle(ReplaceStageCommand c, CancellationToken ct)
         {
-            return await db.InTransactionAsync<Result<Versioned<Stage>>>(async (conn, tx) =>
+            var replaced = await db.InTransactionAsync<Result<Versioned<Stage>>>(async (conn, tx) =>
             {
                 var args = new DynamicParameters(c.Changes.Columns(c.Id));
                 args.Add("IfMatch", c.IfMatch);
@@ -70,6 +70,10 @@ public static class UpdateStage
                 await Stages.LinkServicesAsync(conn, tx, c.Id, c.Changes, ct);
                 return (await Stages.FindAsync(conn, c.Id, ct, tx))!;
             }, ct);
+
+            // Committed: this instance's next read is fresh at once (others hear of it through stage_changed).
+            cache.Evict(c.Id);
+            return replaced;
         }
     }
 }
