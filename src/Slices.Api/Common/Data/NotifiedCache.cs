@@ -19,7 +19,7 @@ public sealed class NotifiedCache<TKey, TValue>(TimeProvider clock, TimeSpan lif
     private long generation;
     private volatile bool listening;
 
-    public bool TryGet(TKey key, [MaybeNullWhen(false)] out TValue value)
+    private bool TryGet(TKey key, [MaybeNullWhen(false)] out TValue value)
     {
         if (listening && entries.TryGetValue(key, out var hit) && clock.GetUtcNow() - hit.At < lifetime)
         {

@@ -1,7 +1,6 @@
 using Carter;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Stages;
@@ -24,17 +23,9 @@ public static class GetStage
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    public sealed class Handler(NpgsqlDataSource db, StageCache cache) : IQueryHandler<GetStageQuery, Result<Versioned<Stage>>>
+    public sealed class Handler(StageCache cache) : IQueryHandler<GetStageQuery, Result<Versioned<Stage>>>
     {
-        public async ValueTask<Result<Versioned<Stage>>> Handle(GetStageQuery q, CancellationToken ct)
-        {
-            return await (q.Cached ? cache.FindAsync(q.Id, ct) : FindAsync(q.Id, ct)) is { } found ? found : Failure.NotFound("Stage");
-        }
-
-        private async Task<Versioned<Stage>?> FindAsync(long id, CancellationToken ct)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            return await Stages.FindAsync(conn, id, ct);
-        }
+        public async ValueTask<Result<Versioned<Stage>>> Handle(GetStageQuery q, CancellationToken ct) =>
+            await (q.Cached ? cache.FindAsync(q.Id, ct) : cache.ReadAsync(q.Id, ct)) is { } found ? found : Failure.NotFound("Stage");
     }
 }

@@ -14,11 +14,15 @@ public sealed class StageCache(NpgsqlDataSource db, TimeProvider clock, ILogger<
 {
     private readonly NotifiedCache<long, Versioned<Stage>> stages = new(clock, TimeSpan.FromMinutes(1), 10_000);
 
-    public Task<Versioned<Stage>?> FindAsync(long id, CancellationToken ct) => stages.GetOrLoadAsync(id, async token =>
+    // From memory, or read and kept.
+    public Task<Versioned<Stage>?> FindAsync(long id, CancellationToken ct) => stages.GetOrLoadAsync(id, token => ReadAsync(id, token), ct);
+
+    // From the database, whatever is in memory.
+    public async Task<Versioned<Stage>?> ReadAsync(long id, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(token);
-        return await Stages.FindAsync(conn, id, token);
-    }, ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await Stages.FindAsync(conn, id, ct);
+    }
 
     public void Evict(long id) => stages.Evict(id);
 
