@@ -102,7 +102,6 @@ public static class UpdateUser
             WHERE id = @Id AND {ETags.Guard}
             """;
 
-        // A group left here gives up the user's places in its upcoming trainings in the same statement (db/0014's trigger).
         // Read under the user's row lock: every membership write locks the user's row before it touches group_members, so
         // these are the memberships UserProfiles.SetGroups changes, and they stay so until the commit.
         private const string Memberships = "SELECT group_id FROM group_members WHERE user_id = @Id";

@@ -60,7 +60,8 @@ public static partial class UserProfiles
         SELECT id FROM users WHERE id = ANY (@users) ORDER BY id FOR NO KEY UPDATE;
         """;
 
-    // Makes a user's memberships exactly @Groups (an unknown group is the FK's 400 unknown_group). Run after
+    // Makes a user's memberships exactly @Groups (an unknown group is the FK's 400 unknown_group); a group left gives up
+    // the user's places in its upcoming trainings in the same statement (db/0014's trigger). Run after
     // LockForMembership, in its order. Parameters `Id` and `Groups`.
     public const string SetGroups = """
         DELETE FROM group_members WHERE user_id = @Id AND group_id <> ALL (@Groups);
