@@ -5,6 +5,7 @@ using Alba;
 using Dapper;
 using Npgsql;
 using Slices.Tests.Infrastructure;
+using Slices.Tests.Work;
 using static Slices.Tests.Features.Stages.StageTestData;
 
 namespace Slices.Tests.Features.Stages;
@@ -22,24 +23,20 @@ public sealed class StageCacheTests(SlicesFixture fx)
     // Reads until the stage is named `expected`, for at most two seconds; then it must stay so.
     private static async Task NamedSoonAsync(ApiClient api, long id, string token, string expected, string why)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(2);
-        while (await NameAsync(api, id, token) != expected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, why);
-            await Task.Delay(20, Ct);
-        }
-
+        await Eventually.HoldsAsync(async () => await NameAsync(api, id, token) == expected, () => why, seconds: 2);
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal(expected, await NameAsync(api, id, token));
         }
     }
 
-    private async Task SqlAsync(string sql, object args)
+    private static async Task SqlAsync(string database, string sql, object args)
     {
-        await using var conn = new NpgsqlConnection(fx.Database.ConnectionString);
+        await using var conn = new NpgsqlConnection(database);
         await conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: Ct));
     }
+
+    private Task SqlAsync(string sql, object args) => SqlAsync(fx.Database.ConnectionString, sql, args);
 
     [Fact]
     public async Task Every_write_through_this_instance_shows_on_its_next_read_before_any_notification()
@@ -99,20 +96,14 @@ public sealed class StageCacheTests(SlicesFixture fx)
         await NamedSoonAsync(fx.Api, id, user.Token, "renamed elsewhere", "a stage renamed in the database is still served by its old name");
 
         await SqlAsync("INSERT INTO stage_services (stage_id, service_id) VALUES (@id, @service)", new { id, service });
-        var deadline = DateTime.UtcNow.AddSeconds(2);
-        while ((await fx.Api.GetAsync($"/api/stages/{id}", user.Token)).Is(HttpStatusCode.OK).Body!["services"]!.AsArray().Count == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "a service linked in the database is not shown");
-            await Task.Delay(20, Ct);
-        }
+        await Eventually.HoldsAsync(
+            async () => (await fx.Api.GetAsync($"/api/stages/{id}", user.Token)).Is(HttpStatusCode.OK).Body!["services"]!.AsArray().Count == 1,
+            () => "a service linked in the database is not shown", seconds: 2);
 
         await SqlAsync("DELETE FROM stage_services WHERE stage_id = @id; DELETE FROM stages WHERE id = @id", new { id });
-        deadline = DateTime.UtcNow.AddSeconds(2);
-        while ((await fx.Api.GetAsync($"/api/stages/{id}", user.Token)).Status == HttpStatusCode.OK)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "a stage deleted in the database is still served");
-            await Task.Delay(20, Ct);
-        }
+        await Eventually.HoldsAsync(
+            async () => (await fx.Api.GetAsync($"/api/stages/{id}", user.Token)).Status == HttpStatusCode.NotFound,
+            () => "a stage deleted in the database is still served", seconds: 2);
     }
 
     [Fact]
@@ -187,28 +178,18 @@ public sealed class StageCacheTests(SlicesFixture fx)
             return new OwnInstance(host, api, database, (await api.LogInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword)).Token);
         }
 
-        public async Task SqlAsync(string sql, object args)
-        {
-            await using var conn = new NpgsqlConnection(database);
-            await conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: Ct));
-        }
+        public Task SqlAsync(string sql, object args) => StageCacheTests.SqlAsync(database, sql, args);
 
         // The server process of the instance's stage listener, once it listens (Npgsql sends each statement alone).
         public async Task<int> ListenerAsync()
         {
             const string listener = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN stage_changed'";
             await using var conn = new NpgsqlConnection(database);
-            var deadline = DateTime.UtcNow.AddSeconds(5);
-            while (true)
-            {
-                if (await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(listener, cancellationToken: Ct)) is { } pid)
-                {
-                    return pid;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "the instance does not listen for stage changes");
-                await Task.Delay(50, Ct);
-            }
+            int? pid = null;
+            await Eventually.HoldsAsync(
+                async () => (pid = await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(listener, cancellationToken: Ct))) is not null,
+                () => "the instance does not listen for stage changes", seconds: 5);
+            return pid!.Value;
         }
 
         public Task NamedSoonAsync(long id, string expected, string why) => StageCacheTests.NamedSoonAsync(api, id, admin, expected, why);

@@ -1,6 +1,5 @@
 using System.Net;
-using Dapper;
-using Npgsql;
+using Slices.Tests.Features.Stages;
 using Slices.Tests.Infrastructure;
 
 namespace Slices.Tests.Features.Trainings;
@@ -170,17 +169,10 @@ public sealed class AttendancesTests(SlicesFixture fx)
         var admin = await fx.AdminTokenAsync();
         var alice = await fx.NewUserAsync();
         var training = await fx.NewTrainingAsync(await fx.NewGroupAsync(alice), "2031-10-08");
-        await using var deleter = new NpgsqlConnection(fx.Database.ConnectionString);
-        await deleter.OpenAsync(TestContext.Current.CancellationToken);
-        await using var tx = await deleter.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await deleter.ExecuteAsync("DELETE FROM trainings WHERE id = @training", new { training }, tx);
 
         // The insert still sees the training (the delete is not committed) and waits for its row lock in the foreign-key check.
-        var record = fx.Api.PostAsync("/api/attendances", new { training, user = alice.Id, status = "attended" }, admin);
-        await fx.UntilWaitingAsync(deleter.ProcessID, 1, record);
-        await tx.CommitAsync(TestContext.Current.CancellationToken);
-
-        var reply = (await record).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
+        var reply = (await fx.DeletedDuringAsync("trainings", training, () => fx.Api.PostAsync("/api/attendances", new { training, user = alice.Id, status = "attended" }, admin)))
+            .IsProblem(HttpStatusCode.BadRequest, "validation_failed");
         Assert.Equal(["training"], reply.Body!["errors"]!.AsObject().Select(e => e.Key));
         Assert.Empty((await fx.Api.GetAsync($"/api/attendances?user={alice.Id}", admin)).Array);
     }
