@@ -54,18 +54,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
         Console.WriteLine("Building the service in Release ...");
         await RunAsync("dotnet", $"build \"{Path.Combine(root, "src", "Slices.Api")}\" -c Release -o \"{output}\" --nologo -v q");
 
-        string urls;
-        if (transport == "unix")
-        {
-            env.UnixSocket = Path.Combine(dir, "api.sock");
-            env.BaseAddress = new Uri("http://localhost");
-            urls = $"http://unix:{env.UnixSocket}";
-        }
-        else
-        {
-            env.BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
-            urls = env.BaseAddress.ToString();
-        }
+        env.UnixSocket = transport == "unix" ? Path.Combine(dir, "api.sock") : null;
+        (env.BaseAddress, var urls) = Listen(env.UnixSocket);
 
         var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(output, "Slices.Api.dll")}\" --urls {urls}")
         {
@@ -113,6 +103,18 @@ public sealed class BenchEnvironment : IAsyncDisposable
         (await env.Http.PostAsJsonAsync("/api/auth/signup", new { username, password = Password })).EnsureSuccessStatusCode();
         env.Token = await env.LogInAsync(username);
         return env;
+    }
+
+    // Where a server listens (`--urls`) and what its clients' base address is: a free loopback TCP port, or unixSocket.
+    public static (Uri Address, string Urls) Listen(string? unixSocket)
+    {
+        if (unixSocket is not null)
+        {
+            return (new Uri("http://localhost"), $"http://unix:{unixSocket}");
+        }
+
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        return (address, address.ToString());
     }
 
     // The load generator's handler: up to twice the loops' connections, over TCP or to a unix socket.

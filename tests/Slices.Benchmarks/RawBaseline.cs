@@ -15,7 +15,7 @@ public static class RawBaseline
         FROM stages s WHERE s.id = @id
         """;
 
-    // Listens where the service does: loopback TCP, or a unix socket beside the service's (unixSocket is the service's).
+    // Listens where the service does: loopback TCP, or a unix socket beside the service's (serviceSocket).
     public static async Task<(WebApplication App, Uri Address, string? UnixSocket)> StartAsync(string connectionString, int pool, string? serviceSocket)
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -23,8 +23,8 @@ public static class RawBaseline
         builder.Logging.ClearProviders();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         var unixSocket = serviceSocket is null ? null : Path.Combine(Path.GetDirectoryName(serviceSocket)!, "raw.sock");
-        var address = unixSocket is null ? new Uri($"http://127.0.0.1:{BenchEnvironment.FreePort()}") : new Uri("http://localhost");
-        builder.WebHost.UseUrls(unixSocket is null ? address.ToString() : $"http://unix:{unixSocket}");
+        var (address, urls) = BenchEnvironment.Listen(unixSocket);
+        builder.WebHost.UseUrls(urls);
         var db = NpgsqlDataSource.Create($"{connectionString};Maximum Pool Size={pool}");
         var app = builder.Build();
         app.MapGet("/raw/stages/{id:long}", async (long id) =>
