@@ -8,6 +8,7 @@ using Slices.Api.Common.Work;
 using Slices.Api.Features.Admin;
 using Slices.Api.Features.Chat;
 using Slices.Api.Features.Events;
+using Slices.Api.Features.Holds;
 using Slices.Api.Features.Restaurant;
 using Slices.Api.Features.Stages;
 using Scalar.AspNetCore;
@@ -38,6 +39,7 @@ HousekeepingSettings housekeeping;
 ChatSettings chat;
 (WorkOptions Work, EmailOptions Email) work;
 RestaurantOptions restaurant;
+HoldSettings holds;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -49,6 +51,7 @@ try
     chat = ChatSettings.Load(builder.Configuration);
     work = WorkSetup.Load(builder.Configuration, builder.Environment);
     restaurant = RestaurantSetup.Load(builder.Configuration);
+    holds = HoldSettings.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
@@ -76,6 +79,7 @@ builder.Services.AddMediator(o =>
 });
 builder.Services.AddValidators();
 builder.Services.AddSingleton(events);
+builder.Services.AddSingleton(holds);
 builder.Services.AddStages();
 builder.Services.AddChat(chat);
 builder.Services.AddRestaurant(restaurant);

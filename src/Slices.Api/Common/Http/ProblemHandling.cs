@@ -10,6 +10,9 @@ namespace Slices.Api.Common.Http;
 
 public static partial class ProblemHandling
 {
+    // The body member of a 429 that says when to ask again; it is also sent as the Retry-After header.
+    public const string RetryAfterMember = "retry_after";
+
     public static IServiceCollection AddProblemHandling(this IServiceCollection services)
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -20,6 +23,10 @@ public static partial class ProblemHandling
             pd.Extensions["trace_id"] = Activity.Current?.TraceId.ToString() ?? ctx.HttpContext.TraceIdentifier;
             pd.Extensions.TryAdd("code", DefaultCode(pd.Status ?? 500));
             pd.Detail ??= pd.Title;
+            if (pd.Extensions.TryGetValue(RetryAfterMember, out var retryAfter) && retryAfter is int seconds)
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
         });
         services.AddExceptionHandler<ExceptionToProblem>();
         // Minimal APIs throw on bad input (malformed JSON, an unparsable query value) only in Development by default;
@@ -119,13 +126,7 @@ public static partial class ProblemHandling
         private static string JsonMessage(JsonException json) =>
             json.Path is { Length: > 1 } path ? $"The JSON body is malformed or has a wrong type at '{path}'." : "The request body is not valid JSON.";
 
-        private static Failure Validation(ValidationException v) => new(
-            400,
-            "validation_failed",
-            "One or more fields are invalid.",
-            v.Errors
-                .GroupBy(e => FieldName(e.PropertyName))
-                .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()));
+        private static Failure Validation(ValidationException v) => Failure.Invalid(v.Errors);
     }
 
     // FluentValidation's "Items[0].CassetteId" as the client wrote it: "items[0].cassette_id".

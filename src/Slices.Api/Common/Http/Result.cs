@@ -21,12 +21,24 @@ public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDi
     public static Failure Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         new(StatusCodes.Status400BadRequest, "validation_failed", "One or more fields are invalid.", errors);
 
+    // FluentValidation's failures, each under its member's name as the client wrote it.
+    public static Failure Invalid(IEnumerable<FluentValidation.Results.ValidationFailure> failures) => Invalid(
+        failures.GroupBy(e => ProblemHandling.FieldName(e.PropertyName)).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()));
+
+    // For a 429: when to ask again, sent as `Retry-After` (and `retry_after` in the body).
+    public int? RetryAfterSeconds { get; init; }
+
     public ProblemHttpResult ToProblem()
     {
         var extensions = new Dictionary<string, object?> { ["code"] = Code };
         if (Errors is not null)
         {
             extensions["errors"] = Errors;
+        }
+
+        if (RetryAfterSeconds is { } retryAfter)
+        {
+            extensions[ProblemHandling.RetryAfterMember] = retryAfter;
         }
 
         return TypedResults.Problem(detail: Detail, statusCode: Status, extensions: extensions);

@@ -67,71 +67,77 @@ public static class PlaceOrder
         }
     }
 
+    // Row locks in id order: two orders for overlapping cassettes queue up instead of deadlocking. Under them, the holds
+    // of those cassettes whose time is up give their stock back (db/0020) before it is counted.
+    private const string Lock = $"""
+        SELECT id FROM cassettes WHERE id = ANY (@cassettes) ORDER BY id FOR UPDATE;
+        {Holds.Holds.ExpireDueCassettes};
+        """;
+
+    private const string Stock = "SELECT id, quantity FROM cassettes WHERE id = ANY (@cassettes)";
+
+    private const string Take = """
+        UPDATE cassettes c SET quantity = c.quantity - w.quantity
+        FROM unnest(@cassettes, @quantities) AS w(cassette, quantity)
+        WHERE c.id = w.cassette AND c.quantity >= w.quantity
+        RETURNING c.id, c.title
+        """;
+
+    private const string InsertOrder = """
+        INSERT INTO orders (user_id, status, created_at) VALUES (@uid, 'placed', @now) RETURNING id, created_at
+        """;
+
+    private const string InsertLines = """
+        INSERT INTO order_lines (order_id, line_no, cassette_id, title, quantity)
+        SELECT @order, l.line_no, l.cassette, l.title, l.quantity
+        FROM unnest(@cassettes, @titles, @quantities) WITH ORDINALITY AS l(cassette, title, quantity, line_no)
+        """;
+
+    // The order, in the caller's transaction: what this route does, and what confirming a cassette hold does.
+    // items are valid: 1–100 lines, distinct cassettes.
+    public static async Task<Result<Order>> PlaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long user, IReadOnlyList<OrderLineRequest> items, DateTime now, CancellationToken ct)
+    {
+        var cassettes = items.Select(i => i.Cassette).ToArray();
+        var quantities = items.Select(i => i.Quantity).ToArray();
+        await conn.ExecuteAsync(new CommandDefinition(Lock, new { cassettes, now }, tx, cancellationToken: ct));
+        var stock = (await conn.QueryAsync<(long Id, int Quantity)>(new CommandDefinition(Stock, new { cassettes }, tx, cancellationToken: ct)))
+            .ToDictionary(s => s.Id, s => s.Quantity);
+        if (Unknown(items, stock) is { } unknown)
+        {
+            return unknown;
+        }
+
+        var titles = (await conn.QueryAsync<(long Id, string Title)>(new CommandDefinition(Take, new { cassettes, quantities }, tx, cancellationToken: ct)))
+            .ToDictionary(t => t.Id, t => t.Title);
+        if (titles.Count < items.Count)
+        {
+            return OutOfStock(items, stock, titles);
+        }
+
+        var (id, createdAt) = await conn.QuerySingleAsync<(long, DateTime)>(new CommandDefinition(InsertOrder, new { uid = user, now }, tx, cancellationToken: ct));
+        var lineTitles = cassettes.Select(x => titles[x]).ToArray();
+        await conn.ExecuteAsync(new CommandDefinition(InsertLines, new { order = id, cassettes, titles = lineTitles, quantities }, tx, cancellationToken: ct));
+        return new Order(id, user, Orders.Placed, items.Select((i, n) => new OrderItem(i.Cassette, lineTitles[n], i.Quantity)).ToList(), createdAt);
+    }
+
     public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<PlaceOrderCommand, Result<Order>>
     {
-        // Row locks in id order: two orders for overlapping cassettes queue up instead of deadlocking.
-        private const string Lock = "SELECT id, quantity FROM cassettes WHERE id = ANY (@ids) ORDER BY id FOR UPDATE";
+        public async ValueTask<Result<Order>> Handle(PlaceOrderCommand c, CancellationToken ct) =>
+            await db.InTransactionAsync((conn, tx) => PlaceAsync(conn, tx, c.Caller.Id, c.Items!, clock.GetUtcNow().UtcDateTime, ct), ct);
+    }
 
-        private const string Take = """
-            UPDATE cassettes c SET quantity = c.quantity - w.quantity
-            FROM unnest(@cassettes, @quantities) AS w(cassette, quantity)
-            WHERE c.id = w.cassette AND c.quantity >= w.quantity
-            RETURNING c.id, c.title
-            """;
+    private static Failure? Unknown(IReadOnlyList<OrderLineRequest> items, Dictionary<long, int> stock)
+    {
+        var errors = items.Select((item, i) => (item, i)).Where(x => !stock.ContainsKey(x.item.Cassette))
+            .ToDictionary(x => $"items[{x.i}].cassette", x => new[] { $"Cassette {x.item.Cassette} does not exist." });
+        return errors.Count == 0 ? null : new Failure(400, "unknown_cassette", "The order names cassettes that do not exist.", errors);
+    }
 
-        private const string InsertOrder = """
-            INSERT INTO orders (user_id, status, created_at) VALUES (@uid, 'placed', @now) RETURNING id, created_at
-            """;
-
-        private const string InsertLines = """
-            INSERT INTO order_lines (order_id, line_no, cassette_id, title, quantity)
-            SELECT @order, l.line_no, l.cassette, l.title, l.quantity
-            FROM unnest(@cassettes, @titles, @quantities) WITH ORDINALITY AS l(cassette, title, quantity, line_no)
-            """;
-
-        public async ValueTask<Result<Order>> Handle(PlaceOrderCommand c, CancellationToken ct)
-        {
-            // Validated: present, 1–100 lines, distinct cassettes.
-            var items = c.Items!;
-            var cassettes = items.Select(i => i.Cassette).ToArray();
-            var quantities = items.Select(i => i.Quantity).ToArray();
-            return await db.InTransactionAsync<Result<Order>>(async (conn, tx) =>
-            {
-                var stock = (await conn.QueryAsync<(long Id, int Quantity)>(new CommandDefinition(Lock, new { ids = cassettes }, tx, cancellationToken: ct)))
-                    .ToDictionary(s => s.Id, s => s.Quantity);
-                if (Unknown(items, stock) is { } unknown)
-                {
-                    return unknown;
-                }
-
-                var titles = (await conn.QueryAsync<(long Id, string Title)>(new CommandDefinition(Take, new { cassettes, quantities }, tx, cancellationToken: ct)))
-                    .ToDictionary(t => t.Id, t => t.Title);
-                if (titles.Count < items.Count)
-                {
-                    return OutOfStock(items, stock, titles);
-                }
-
-                var now = clock.GetUtcNow().UtcDateTime;
-                var (id, createdAt) = await conn.QuerySingleAsync<(long, DateTime)>(new CommandDefinition(InsertOrder, new { uid = c.Caller.Id, now }, tx, cancellationToken: ct));
-                var lineTitles = cassettes.Select(x => titles[x]).ToArray();
-                await conn.ExecuteAsync(new CommandDefinition(InsertLines, new { order = id, cassettes, titles = lineTitles, quantities }, tx, cancellationToken: ct));
-                return new Order(id, c.Caller.Id, Orders.Placed, items.Select((i, n) => new OrderItem(i.Cassette, lineTitles[n], i.Quantity)).ToList(), createdAt);
-            }, ct);
-        }
-
-        private static Failure? Unknown(IReadOnlyList<OrderLineRequest> items, Dictionary<long, int> stock)
-        {
-            var errors = items.Select((item, i) => (item, i)).Where(x => !stock.ContainsKey(x.item.Cassette))
-                .ToDictionary(x => $"items[{x.i}].cassette", x => new[] { $"Cassette {x.item.Cassette} does not exist." });
-            return errors.Count == 0 ? null : new Failure(400, "unknown_cassette", "The order names cassettes that do not exist.", errors);
-        }
-
-        private static Failure OutOfStock(IReadOnlyList<OrderLineRequest> items, Dictionary<long, int> stock, Dictionary<long, string> taken)
-        {
-            var shortItems = items.Select((item, i) => (item, i)).Where(x => !taken.ContainsKey(x.item.Cassette)).ToList();
-            var names = string.Join(", ", shortItems.Select(x => x.item.Cassette.ToString(CultureInfo.InvariantCulture)));
-            return new Failure(409, "out_of_stock", $"Not enough stock for cassettes {names}; nothing was ordered.",
-                shortItems.ToDictionary(x => $"items[{x.i}].quantity", x => new[] { $"Cassette {x.item.Cassette} has {stock[x.item.Cassette]} in stock." }));
-        }
+    private static Failure OutOfStock(IReadOnlyList<OrderLineRequest> items, Dictionary<long, int> stock, Dictionary<long, string> taken)
+    {
+        var shortItems = items.Select((item, i) => (item, i)).Where(x => !taken.ContainsKey(x.item.Cassette)).ToList();
+        var names = string.Join(", ", shortItems.Select(x => x.item.Cassette.ToString(CultureInfo.InvariantCulture)));
+        return new Failure(409, "out_of_stock", $"Not enough stock for cassettes {names}; nothing was ordered.",
+            shortItems.ToDictionary(x => $"items[{x.i}].quantity", x => new[] { $"Cassette {x.item.Cassette} has {stock[x.item.Cassette]} in stock." }));
     }
 }

@@ -50,7 +50,7 @@ public static class ListReservations
         // Only the filters given, so that PostgreSQL can pick the index that serves them (measured: see the README).
         private static string Filter(ListReservationsQuery q)
         {
-            var conditions = new List<string>();
+            var conditions = new List<string> { Reservations.NotHeld };
             if (q.Status is not null)
             {
                 conditions.Add("r.status = @status");

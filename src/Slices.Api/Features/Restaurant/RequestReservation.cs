@@ -65,66 +65,68 @@ public static partial class RequestReservation
         }
     }
 
+    // The table row is share-locked: it cannot be closed or lose seats until this request is in.
+    private const string Table = $"""
+        SELECT t.seats, t.can_be_booked, cur.price
+        FROM restaurant_tables t
+        {RestaurantTables.JoinCurrentPrice}
+        WHERE t.id = @table
+        FOR SHARE OF t
+        """;
+
+    private const string Insert = $"""
+        INSERT INTO restaurant_reservations AS r
+            (table_id, starts_at, ends_at, guests, name, email, phone, comment, price, status, created_at, updated_at)
+        VALUES (@table, @startsAt, @startsAt + make_interval(mins => @duration), @guests, @name, @email, @phone, @comment, @price, 'pending', @now, @now)
+        RETURNING {Reservations.Columns}
+        """;
+
+    // The request, in the caller's transaction: what this route does, and what confirming a restaurant table's hold does.
+    // c is valid.
+    public static async Task<Result<ReservationRequested>> RequestAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, RequestReservationRequest c, ReservationNotices notices, DateTime now, CancellationToken ct)
+    {
+        var table = await conn.QuerySingleOrDefaultAsync<TableRow>(new CommandDefinition(Table, new { table = c.Table, now }, tx, cancellationToken: ct));
+        if (table is null)
+        {
+            return Failure.Invalid("table", $"Table {c.Table} does not exist.");
+        }
+
+        if (!table.CanBeBooked)
+        {
+            return Failure.Invalid("table", "The table is closed for booking.");
+        }
+
+        if (c.Guests > table.Seats)
+        {
+            return Failure.Invalid("guests", $"The table seats at most {table.Seats}.");
+        }
+
+        var r = await conn.QuerySingleAsync<Reservation>(new CommandDefinition(Insert, new
+        {
+            table = c.Table,
+            startsAt = c.StartsAt!.Value.UtcDateTime,
+            duration = c.DurationMinutes ?? DefaultDurationMinutes,
+            guests = c.Guests,
+            name = c.Name,
+            email = NullIfEmpty(c.Email),
+            phone = NullIfEmpty(c.Phone),
+            comment = NullIfEmpty(c.Comment),
+            price = table.Price,
+            now,
+        }, tx, cancellationToken: ct));
+        await notices.SendAsync(conn, tx, r, ct);
+        return new ReservationRequested(r.Id, r.Status, r.Table, r.StartsAt, r.EndsAt, r.Guests, r.Price);
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
     public sealed class Handler(NpgsqlDataSource db, ReservationNotices notices, TimeProvider clock)
         : ICommandHandler<RequestReservationRequest, Result<ReservationRequested>>
     {
-        // The table row is share-locked: it cannot be closed or lose seats until this request is in.
-        private const string Table = $"""
-            SELECT t.seats, t.can_be_booked, cur.price
-            FROM restaurant_tables t
-            {RestaurantTables.JoinCurrentPrice}
-            WHERE t.id = @table
-            FOR SHARE OF t
-            """;
-
-        private const string Insert = $"""
-            INSERT INTO restaurant_reservations AS r
-                (table_id, starts_at, ends_at, guests, name, email, phone, comment, price, status, created_at, updated_at)
-            VALUES (@table, @startsAt, @startsAt + make_interval(mins => @duration), @guests, @name, @email, @phone, @comment, @price, 'pending', @now, @now)
-            RETURNING {Reservations.Columns}
-            """;
-
-        public async ValueTask<Result<ReservationRequested>> Handle(RequestReservationRequest c, CancellationToken ct)
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            return await db.InTransactionAsync<Result<ReservationRequested>>(async (conn, tx) =>
-            {
-                var table = await conn.QuerySingleOrDefaultAsync<TableRow>(new CommandDefinition(Table, new { table = c.Table, now }, tx, cancellationToken: ct));
-                if (table is null)
-                {
-                    return Failure.Invalid("table", $"Table {c.Table} does not exist.");
-                }
-
-                if (!table.CanBeBooked)
-                {
-                    return Failure.Invalid("table", "The table is closed for booking.");
-                }
-
-                if (c.Guests > table.Seats)
-                {
-                    return Failure.Invalid("guests", $"The table seats at most {table.Seats}.");
-                }
-
-                var r = await conn.QuerySingleAsync<Reservation>(new CommandDefinition(Insert, new
-                {
-                    table = c.Table,
-                    startsAt = c.StartsAt!.Value.UtcDateTime,
-                    duration = c.DurationMinutes ?? DefaultDurationMinutes,
-                    guests = c.Guests,
-                    name = c.Name,
-                    email = NullIfEmpty(c.Email),
-                    phone = NullIfEmpty(c.Phone),
-                    comment = NullIfEmpty(c.Comment),
-                    price = table.Price,
-                    now,
-                }, tx, cancellationToken: ct));
-                await notices.SendAsync(conn, tx, r, ct);
-                return new ReservationRequested(r.Id, r.Status, r.Table, r.StartsAt, r.EndsAt, r.Guests, r.Price);
-            }, ct);
-        }
-
-        private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
-
-        private sealed record TableRow(int Seats, bool CanBeBooked, decimal? Price);
+        public async ValueTask<Result<ReservationRequested>> Handle(RequestReservationRequest c, CancellationToken ct) =>
+            await db.InTransactionAsync((conn, tx) => RequestAsync(conn, tx, c, notices, clock.GetUtcNow().UtcDateTime, ct), ct);
     }
+
+    private sealed record TableRow(int Seats, bool CanBeBooked, decimal? Price);
 }

@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using HoldRows = Slices.Api.Features.Holds.Holds;
 
 [assembly: PgConstraint("restaurant_reservations_no_overlap", 409, "reservation_conflict", "The table has a confirmed reservation overlapping this one.")]
 
@@ -33,10 +34,13 @@ public static class Reservations
         r.name, r.email, r.phone, r.comment, r.status_comment, r.created_at, r.updated_at
         """;
 
+    // A table's hold is a placeholder row with status 'held' (db/0020): no reservation route shows or changes it.
+    public const string NotHeld = "r.status <> 'held'";
+
     public static async Task<Versioned<Reservation>?> FindAsync(NpgsqlConnection conn, long id, CancellationToken ct, NpgsqlTransaction? tx = null)
     {
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns}, r.xmin::text::bigint AS version FROM restaurant_reservations r WHERE r.id = @id", new { id }, tx, cancellationToken: ct));
+            $"SELECT {Columns}, r.xmin::text::bigint AS version FROM restaurant_reservations r WHERE r.id = @id AND {NotHeld}", new { id }, tx, cancellationToken: ct));
         return row?.ToVersioned();
     }
 
@@ -74,9 +78,13 @@ public sealed class ReservationTransitions(NpgsqlDataSource db, ReservationNotic
             {
                 // Confirmations of one table take turns, as bookings of one stage do (Bookings.CheckAsync): two rows
                 // entering an exclusion constraint at once can wait for each other until PostgreSQL kills one.
-                await conn.ExecuteAsync(new CommandDefinition(
-                    "SELECT 1 FROM restaurant_tables t WHERE t.id = (SELECT r.table_id FROM restaurant_reservations r WHERE r.id = @id) FOR NO KEY UPDATE OF t",
-                    new { id }, tx, cancellationToken: ct));
+                // Under that lock, the table's holds whose time is up stop standing in the way (db/0020).
+                if (await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                    "SELECT t.id FROM restaurant_tables t WHERE t.id = (SELECT r.table_id FROM restaurant_reservations r WHERE r.id = @id) FOR NO KEY UPDATE OF t",
+                    new { id }, tx, cancellationToken: ct)) is { } table)
+                {
+                    await HoldRows.ExpireDueAsync(conn, tx, HoldRows.ExpireDueTables, new { table, args.now }, ct);
+                }
             }
 
             if (await conn.QuerySingleOrDefaultAsync<Reservation>(new CommandDefinition(Change, args, tx, cancellationToken: ct)) is { } changed)

@@ -50,7 +50,8 @@ public static class SearchTables
 
     public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : IQueryHandler<SearchTablesQuery, Page<RestaurantTable>>
     {
-        // The free-at-time test is the exclusion constraint's own question, answered from its gist index.
+        // The free-at-time test is the exclusion constraint's own question, answered from its gist index: confirmed
+        // reservations, and holds (placeholders, db/0020) whose time is not up.
         private const string Filter = """
             WHERE (@admin OR t.can_be_booked)
               AND (@kind::text IS NULL OR t.kind = @kind)
@@ -59,7 +60,8 @@ public static class SearchTables
               AND (@priceMax::numeric IS NULL OR cur.price <= @priceMax)
               AND (@at::timestamptz IS NULL OR NOT EXISTS (
                     SELECT 1 FROM restaurant_reservations r
-                    WHERE r.table_id = t.id AND r.status = 'confirmed'
+                    WHERE r.table_id = t.id AND r.status IN ('confirmed', 'held')
+                      AND (r.hold_id IS NULL OR EXISTS (SELECT 1 FROM holds h WHERE h.id = r.hold_id AND h.expires_at > @now))
                       AND tstzrange(r.starts_at, r.ends_at, '[)') && tstzrange(@at, @until, '[)')))
             """;
 

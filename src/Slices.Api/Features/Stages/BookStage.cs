@@ -33,30 +33,33 @@ public static class BookStage
         public Validator() => Include(new BookingChangesRules());
     }
 
+    // An overlap with another active booking of the stage violates bookings_no_overlap, whoever commits first.
+    private const string Insert = $"""
+        INSERT INTO bookings AS b (user_id, stage_id, date, start_time, finish_time, active)
+        VALUES (@user, @Stage, @Date, @StartTime, @FinishTime, @Active)
+        RETURNING {Bookings.Columns}
+        """;
+
+    // The booking, in the caller's transaction: what this route does, and what confirming a stage slot's hold does.
+    public static async Task<Result<Booking>> BookAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long user, BookingChanges b, TimeProvider clock, CancellationToken ct)
+    {
+        if (await Bookings.CheckAsync(conn, tx, b, stored: null, clock, ct) is { } broken)
+        {
+            return broken;
+        }
+
+        var args = new { user, b.Stage, b.Date, b.StartTime, b.FinishTime, Active = b.Active ?? true };
+        return (await Bookings.ReadAsync(conn, Insert, args, ct, tx))!.Value;
+    }
+
     public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<BookStageCommand, Result<Booking>>
     {
-        // An overlap with another active booking of the stage violates bookings_no_overlap, whoever commits first.
-        private const string Insert = $"""
-            INSERT INTO bookings AS b (user_id, stage_id, date, start_time, finish_time, active)
-            VALUES (@user, @Stage, @Date, @StartTime, @FinishTime, @Active)
-            RETURNING {Bookings.Columns}
-            """;
-
         public async ValueTask<Result<Booking>> Handle(BookStageCommand c, CancellationToken ct)
         {
             var b = c.Changes;
             try
             {
-                return await db.InTransactionAsync<Result<Booking>>(async (conn, tx) =>
-                {
-                    if (await Bookings.CheckAsync(conn, tx, b, stored: null, clock.GetLocalNow().DateTime, ct) is { } broken)
-                    {
-                        return broken;
-                    }
-
-                    var args = new { user = c.Caller.Id, b.Stage, b.Date, b.StartTime, b.FinishTime, Active = b.Active ?? true };
-                    return (await Bookings.ReadAsync(conn, Insert, args, ct, tx))!.Value;
-                }, ct);
+                return await db.InTransactionAsync((conn, tx) => BookAsync(conn, tx, c.Caller.Id, b, clock, ct), ct);
             }
             catch (PostgresException e) when (e.ConstraintName == Bookings.NoOverlap)
             {

@@ -5,6 +5,7 @@ using Npgsql;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using HoldRows = Slices.Api.Features.Holds.Holds;
 
 [assembly: PgConstraint(Slices.Api.Features.Stages.Bookings.NoOverlap, 409, "booking_conflict", "The stage is already booked for part of that time.")]
 [assembly: PgConstraint("bookings_time_range", 400, "invalid_time_range", "start_time must be before finish_time.")]
@@ -47,8 +48,9 @@ public static class Bookings
         b.id, b.user_id AS "user", b.stage_id AS stage, b.date, b.start_time, b.finish_time, b.active, b.xmin::text::bigint AS version
         """;
 
-    // Who may see a booking: its user, or an admin. Everyone else gets 404, as if it did not exist.
-    public const string Visible = "(@admin OR b.user_id = @caller)";
+    // Who may see a booking: its user, or an admin. Everyone else gets 404, as if it did not exist. A stage slot's hold
+    // is a placeholder row among the bookings (db/0020): no booking route shows or changes it.
+    public const string Visible = "(b.hold_id IS NULL AND (@admin OR b.user_id = @caller))";
 
     private const string ById = $"SELECT {Columns} FROM bookings b WHERE b.id = @id AND {Visible}";
 
@@ -82,10 +84,12 @@ public static class Bookings
     // bookings of one stage take turns: two transactions inserting conflicting rows at once can each wait for the
     // other in the exclusion constraint's check, and PostgreSQL then breaks the deadlock by killing one after a second
     // (the benchmark's booking race turned that into 500s; ConcurrencyTests counts deadlocks). In turn, every loser
-    // meets the committed winner and gets 23P01. Overlap is still decided by the database.
-    public static async Task<Failure?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BookingChanges b, Booking? stored, DateTime now, CancellationToken ct)
+    // meets the committed winner and gets 23P01. Overlap is still decided by the database. Under that lock, the holds of the
+    // stage that day whose time is up let their slots go (db/0020), so that they stand in no one's way.
+    public static async Task<Failure?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BookingChanges b, Booking? stored, TimeProvider clock, CancellationToken ct)
     {
         var (stage, date, start, finish) = (b.Stage!.Value, b.Date!.Value, b.StartTime!.Value, b.FinishTime!.Value);
+        var now = clock.GetLocalNow().DateTime;
         if (start >= finish)
         {
             return Rule("invalid_time_range", "finish_time", "finish_time must be after start_time.");
@@ -112,6 +116,7 @@ public static class Bookings
                 $"The stage is open from {Hhmm(hours.OpenTime)} to {Hhmm(hours.CloseTime)}.");
         }
 
+        await HoldRows.ExpireDueAsync(conn, tx, HoldRows.ExpireDueStageSlots, new { stage, date, now = clock.GetUtcNow().UtcDateTime }, ct);
         return null;
     }
 

@@ -33,7 +33,7 @@ public static class DeactivateBookings
         // One statement: a booking made meanwhile is either counted and deactivated, or untouched.
         private const string Deactivate = """
             UPDATE bookings SET active = false
-            WHERE active
+            WHERE active AND hold_id IS NULL
               AND (@Stage::bigint IS NULL OR stage_id = @Stage)
               AND (@DateTo::date IS NULL OR date <= @DateTo)
             """;

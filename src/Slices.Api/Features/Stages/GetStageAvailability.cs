@@ -32,16 +32,19 @@ public static class GetStageAvailability
         public Validator() => RuleFor(x => x.Date).NotNull().WithMessage("date is required (YYYY-MM-DD).");
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<GetStageAvailabilityQuery, Result<IReadOnlyList<FreeWindow>>>
+    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : IQueryHandler<GetStageAvailabilityQuery, Result<IReadOnlyList<FreeWindow>>>
     {
-        // The opening hours as one range, less the union of that day's active bookings: what is left, in order.
+        // The opening hours as one range, less the union of that day's active bookings and holds (placeholders among the
+        // bookings, db/0020) whose time is not up: what is left, in order.
         private const string Free = """
             SELECT lower(w)::time AS start_time, upper(w)::time AS finish_time
             FROM stages s,
                  unnest(tsmultirange(tsrange(@date::date + s.open_time, @date::date + s.close_time, '[)'))
                         - coalesce((SELECT range_agg(tsrange(b.date + b.start_time, b.date + b.finish_time, '[)'))
                                     FROM bookings b
-                                    WHERE b.stage_id = s.id AND b.date = @date::date AND b.active), '{}'::tsmultirange)) AS w
+                                    WHERE b.stage_id = s.id AND b.date = @date::date AND b.active
+                                      AND (b.hold_id IS NULL OR EXISTS (SELECT 1 FROM holds h WHERE h.id = b.hold_id AND h.expires_at > @now))),
+                                   '{}'::tsmultirange)) AS w
             WHERE s.id = @id
             ORDER BY lower(w)
             """;
@@ -54,7 +57,7 @@ public static class GetStageAvailability
                 return Failure.NotFound("Stage");
             }
 
-            var windows = await conn.QueryAsync<FreeWindow>(new CommandDefinition(Free, new { id = q.Id, date = q.Date!.Value }, cancellationToken: ct));
+            var windows = await conn.QueryAsync<FreeWindow>(new CommandDefinition(Free, new { id = q.Id, date = q.Date!.Value, now = clock.GetUtcNow().UtcDateTime }, cancellationToken: ct));
             return windows.ToList();
         }
     }

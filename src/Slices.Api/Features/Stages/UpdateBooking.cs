@@ -69,7 +69,7 @@ public static class UpdateBooking
                         return Failure.NotFound("Booking");
                     }
 
-                    if (await Bookings.CheckAsync(conn, tx, b, stored.Value, clock.GetLocalNow().DateTime, ct) is { } broken)
+                    if (await Bookings.CheckAsync(conn, tx, b, stored.Value, clock, ct) is { } broken)
                     {
                         return broken;
                     }
