@@ -1,12 +1,12 @@
 -- Holds: a signed-in user keeps a scarce place (a stage slot, a training place, cassette stock, a restaurant table) for
 -- minutes while they finish, then confirms it into the real thing or lets it go. Waitlists: a full training or a taken
--- stage slot keeps a line of users; a place that frees is offered to the first of them as a hold.
+-- stage slot keeps a line of users, a place that frees is offered to the first of them as a hold.
 --
 -- A hold takes its place through the same constraint that guards the real thing, so PostgreSQL, not a check in the
 -- service, keeps places from being given twice:
---   * a stage slot is a placeholder row in `bookings` (hold_id set), inside bookings_no_overlap;
---   * a training place is counted in trainings.held, and trainings_within_capacity counts enrolled + held;
---   * cassette stock is taken from cassettes.quantity, as an order takes it (cassettes_quantity_not_negative);
+--   * a stage slot is a placeholder row in `bookings` (hold_id set), inside bookings_no_overlap,
+--   * a training place is counted in trainings.held, and trainings_within_capacity counts enrolled + held,
+--   * cassette stock is taken from cassettes.quantity, as an order takes it (cassettes_quantity_not_negative),
 --   * a restaurant table is a placeholder row in `restaurant_reservations` (status 'held'), inside
 --     restaurant_reservations_no_overlap, which now covers confirmed and held rows: no one can have the table
 --     confirmed while it is held.
@@ -94,8 +94,8 @@ CREATE TABLE waitlist_entries (
     date        date,
     start_time  time,
     end_time    time,
-    -- waiting: in line; offered: holds the offer `hold_id`; accepted: confirmed it; lapsed: let it expire or released
-    -- it; left: left the line.
+    -- waiting: in line, offered: holds the offer `hold_id`, accepted: confirmed it, lapsed: let it expire or released
+    -- it, left: left the line.
     status      text        NOT NULL DEFAULT 'waiting' CONSTRAINT waitlist_entries_status_known
                             CHECK (status IN ('waiting', 'offered', 'accepted', 'lapsed', 'left')),
     hold_id     bigint      REFERENCES holds (id) ON DELETE SET NULL,
@@ -119,11 +119,15 @@ CREATE INDEX waitlist_entries_user_id ON waitlist_entries (user_id);
 -- target that has users waiting. The job makes the offers under the target's lock, so jobs queued twice are harmless.
 -- Written in the transaction that frees the place: a place that frees is never missed, whichever statement frees it.
 CREATE FUNCTION waitlist_wake(p_training bigint, p_stage bigint, p_date date) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    waiting boolean;
 BEGIN
-    IF CASE WHEN p_training IS NOT NULL
-            THEN EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.training_id = p_training AND w.status = 'waiting')
-            ELSE EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.stage_id = p_stage AND w.date = p_date AND w.status = 'waiting')
-       END THEN
+    IF p_training IS NOT NULL THEN
+        waiting := EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.training_id = p_training AND w.status = 'waiting');
+    ELSE
+        waiting := EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.stage_id = p_stage AND w.date = p_date AND w.status = 'waiting');
+    END IF;
+    IF waiting THEN
         INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, updated_at)
         VALUES ('waitlist.offer', jsonb_strip_nulls(jsonb_build_object('training', p_training, 'stage', p_stage, 'date', p_date)),
                 now(), 10, now(), now());
