@@ -110,8 +110,9 @@ app.UseRequestLimits();
 app.UseMedia();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
 app.UseRouting();
-app.UseRateLimiter();
+// After authentication: the holds limit is per signed-in user.
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.UseStrictQueryDates();

@@ -70,6 +70,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
         psi.Environment["Admin__Password"] = Password;
         psi.Environment["RateLimits__Login__PermitLimit"] = "1000000";
         psi.Environment["RateLimits__PublicWrite__PermitLimit"] = "1000000";
+        psi.Environment["RateLimits__Holds__PermitLimit"] = "1000000";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Data__Root"] = Path.Combine(dir, "app-data");
         // Runtime knobs given to the benchmark (the load generator) are not passed on to the service: it runs as
@@ -140,6 +141,19 @@ public sealed class BenchEnvironment : IAsyncDisposable
         }
 
         return handler;
+    }
+
+    // Access tokens of count new users, signed up one after another (each sign-up hashes a password once).
+    public async Task<string[]> NewUserTokensAsync(int count)
+    {
+        var tokens = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var reply = await Http.PostAsJsonAsync("/api/auth/signup", new { username = $"bench_{Guid.NewGuid():N}"[..20], password = Password });
+            tokens[i] = (await reply.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonNode>())!["access_token"]!.GetValue<string>();
+        }
+
+        return tokens;
     }
 
     public async Task<string> LogInAsync(string username)

@@ -26,7 +26,7 @@ if (args.Contains("--micro"))
 }
 
 var o = Options.Parse(args);
-var all = new[] { "stage-get", "raw-baseline", "db-limit", "bookings-list", "booking-create", "booking-race", "order-create", "events-search", "tables-search", "login", "chat-fanout" };
+var all = new[] { "stage-get", "raw-baseline", "db-limit", "bookings-list", "booking-create", "hold-confirm", "booking-race", "order-create", "events-search", "tables-search", "login", "chat-fanout" };
 var selected = o.Scenario == "all" ? all : o.Scenario.Split(',');
 var unknown = selected.Except(all).ToList();
 if (unknown.Count > 0)
@@ -80,6 +80,7 @@ foreach (var name in selected)
             return r.StatusCode == HttpStatusCode.OK;
         }),
         "booking-create" => await BookingCreateAsync(),
+        "hold-confirm" => await HoldConfirmAsync(),
         "booking-race" => await BookingRaceAsync(),
         "order-create" => await OrderCreateAsync(),
         "events-search" => await EventsSearchAsync(),
@@ -162,6 +163,39 @@ async Task<Figures> BookingCreateAsync()
         }));
         return r.StatusCode == HttpStatusCode.Created;
     });
+}
+
+async Task<Figures> HoldConfirmAsync()
+{
+    // A hold of a distinct free slot and its confirm per request, to set beside booking-create's one POST: service CPU
+    // µs per request here is the pair's. Each connection holds as a user of its own, as clients do: one user's holds
+    // are counted under that user's row lock (Holds:MaxActivePerUser), which would otherwise serialise every request.
+    var tokens = await env.NewUserTokensAsync(o.Connections);
+    var today = DateOnly.FromDateTime(DateTime.UtcNow);
+    long counter = 0;
+    return await LoadRunner.RunAsync("hold-confirm", o, env.Cpu, async (w, i) =>
+    {
+        var n = Interlocked.Increment(ref counter);
+        var k = n / stages.Length;
+        var date = today.AddDays(3000 + (int)(k / 23));
+        var hour = (int)(k % 23);
+        using var held = await env.Http.SendAsync(env.Request(HttpMethod.Post, "/api/holds", tokens[w], new
+        {
+            kind = "stage_slot",
+            stage = stages[n % stages.Length],
+            date = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            start_time = $"{hour:00}:00",
+            end_time = $"{hour:00}:30",
+        }));
+        if (held.StatusCode != HttpStatusCode.Created)
+        {
+            return false;
+        }
+
+        var id = (await held.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<long>();
+        using var confirmed = await env.Http.SendAsync(env.Request(HttpMethod.Post, $"/api/holds/{id}/confirm", tokens[w]));
+        return confirmed.StatusCode == HttpStatusCode.Created;
+    }, "POST /api/holds then POST /api/holds/{id}/confirm per request, a user per connection");
 }
 
 async Task<Figures> BookingRaceAsync()

@@ -65,6 +65,7 @@ public sealed class SlicesFixture : IAsyncLifetime
         ["Auth:PasswordHashIterations"] = "1000",
         ["RateLimits:Login:PermitLimit"] = "100000",
         ["RateLimits:PublicWrite:PermitLimit"] = "100000",
+        ["RateLimits:Holds:PermitLimit"] = "100000",
         ["Data:Root"] = Path.Combine(Path.GetTempPath(), $"slices-tests-{Environment.ProcessId}-data"),
         // Workers wake on NOTIFY; the poll is the fallback. Retries come quickly so failing deliveries settle within a test.
         ["Work:PollInterval"] = "00:00:00.500",

@@ -7,6 +7,7 @@ public static class HttpPipeline
 {
     public const string LoginPolicy = "login";
     public const string PublicWritePolicy = "public-write";
+    public const string HoldsPolicy = "holds";
 
     // `/api/stages/` is `/api/stages`: the contract accepts a trailing slash everywhere.
     public static IApplicationBuilder UseTrailingSlashTolerance(this IApplicationBuilder app) => app.Use((http, next) =>
@@ -41,7 +42,8 @@ public static class HttpPipeline
         return next(http);
     });
 
-    // Per-client-address limits for the routes anyone can hammer (log in, public reservation requests).
+    // Per-client-address limits for the routes anyone can hammer (log in, public reservation requests), and per-user
+    // limits for places held (a hold takes a scarce place at once: holds made and let go in a loop could lock others out).
     // Rejections are 429 problem+json with `Retry-After`, not the built-in 503.
     public static IServiceCollection AddSlicesRateLimits(this IServiceCollection services, RateLimitSettings limits)
     {
@@ -50,6 +52,7 @@ public static class HttpPipeline
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(LoginPolicy, http => PerAddress(http, limits.Login));
             o.AddPolicy(PublicWritePolicy, http => PerAddress(http, limits.PublicWrite));
+            o.AddPolicy(HoldsPolicy, http => Partition("user:" + (http.User.FindFirst("sub")?.Value ?? "anonymous"), limits.Holds));
             o.OnRejected = async (ctx, _) =>
             {
                 var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
@@ -61,7 +64,10 @@ public static class HttpPipeline
     }
 
     private static RateLimitPartition<string> PerAddress(HttpContext http, RateLimit limit) =>
-        RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+        Partition(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", limit);
+
+    private static RateLimitPartition<string> Partition(string key, RateLimit limit) =>
+        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = limit.PermitLimit,
             Window = limit.Window,
@@ -71,10 +77,11 @@ public static class HttpPipeline
 
 public sealed record RateLimit(int PermitLimit, TimeSpan Window);
 
-// The `RateLimits:Login:*` and `RateLimits:PublicWrite:*` settings, read once at start-up (Program.cs).
-public sealed record RateLimitSettings(RateLimit Login, RateLimit PublicWrite)
+// The `RateLimits:Login:*`, `RateLimits:PublicWrite:*` and `RateLimits:Holds:*` settings, read once at start-up (Program.cs).
+public sealed record RateLimitSettings(RateLimit Login, RateLimit PublicWrite, RateLimit Holds)
 {
-    public static RateLimitSettings Load(IConfiguration config) => new(Limit(config, "RateLimits:Login"), Limit(config, "RateLimits:PublicWrite"));
+    public static RateLimitSettings Load(IConfiguration config) =>
+        new(Limit(config, "RateLimits:Login"), Limit(config, "RateLimits:PublicWrite"), Limit(config, "RateLimits:Holds"));
 
     private static RateLimit Limit(IConfiguration config, string section) => new(
         Settings.Number(config, $"{section}:PermitLimit", 60, 1, 100_000_000),

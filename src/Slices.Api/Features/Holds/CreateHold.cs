@@ -33,8 +33,19 @@ public static class CreateHold
         [JsonIgnore]
         public Caller Caller { get; init; }
 
+        [JsonIgnore]
         public TimeOnly? End => EndTime ?? FinishTime;
 
+        // Only the kind's own members: others sent along are ignored.
+        public HoldTarget Target() => Kind switch
+        {
+            HoldKind.StageSlot => new(Kind, Stage, Date, StartTime, End, null, null, null, null, null, null),
+            HoldKind.TrainingPlace => new(Kind, null, null, null, null, Training, null, null, null, null, null),
+            HoldKind.Cassette => new(Kind, null, null, null, null, null, Cassette, Quantity, null, null, null),
+            _ => new(Kind!, null, null, null, null, null, null, null, Table, StartsAt!.Value.UtcDateTime, StartsAt.Value.UtcDateTime.AddMinutes(DurationOrDefault)),
+        };
+
+        [JsonIgnore]
         public int DurationOrDefault => Duration ?? DurationMinutes ?? RequestReservation.DefaultDurationMinutes;
     }
 
@@ -47,6 +58,7 @@ public static class CreateHold
             .WithSummary("Hold a stage slot, a training place, cassette stock or a restaurant table for ttl_seconds (default 600, 30–3600); "
                 + "409 with the create route's code when it is not free, 429 too_many_holds past Holds:MaxActivePerUser")
             .RequireAuthorization()
+            .RequireRateLimiting(HttpPipeline.HoldsPolicy)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -112,8 +124,7 @@ public static class CreateHold
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var ttl = TimeSpan.FromSeconds(c.TtlSeconds ?? HoldSettings.DefaultTtlSeconds);
-            var target = new HoldTarget(c.Kind!, c.Stage, c.Date, c.StartTime, c.End, c.Training, c.Cassette, c.Quantity, c.Table,
-                c.StartsAt?.UtcDateTime, c.StartsAt?.UtcDateTime.AddMinutes(c.DurationOrDefault));
+            var target = c.Target();
             return await db.InTransactionAsync<Result<Hold>>(async (conn, tx) =>
             {
                 var args = new { user = c.Caller.Id, now };
@@ -127,9 +138,15 @@ public static class CreateHold
                     { RetryAfterSeconds = Math.Max(1, wait) };
                 }
 
+                // The target's own rules (a stage's opening hours, an unknown cassette, ...) are bad input for a hold:
+                // validation_failed naming the member as the hold calls it, with the rule's words.
                 if (await PrepareAsync(conn, tx, c, target, now, ct) is { } refused)
                 {
-                    return refused;
+                    return refused.Status != StatusCodes.Status400BadRequest ? refused : refused with
+                    {
+                        Code = "validation_failed",
+                        Errors = refused.Errors?.ToDictionary(e => e.Key == "finish_time" ? "end_time" : e.Key, e => e.Value),
+                    };
                 }
 
                 var hold = await Holds.InsertAsync(conn, tx, target, c.Caller.Id, offer: false, now + ttl, now, ct);
@@ -161,8 +178,7 @@ public static class CreateHold
                     var stockArgs = new { cassette = c.Cassette, cassettes = new[] { c.Cassette!.Value }, now };
                     if (await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(CassetteStock, stockArgs, tx, cancellationToken: ct)) is null)
                     {
-                        return new Failure(StatusCodes.Status400BadRequest, "unknown_cassette", $"Cassette {c.Cassette} does not exist.",
-                            new Dictionary<string, string[]> { ["cassette"] = [$"Cassette {c.Cassette} does not exist."] });
+                        return Failure.Invalid("cassette", $"Cassette {c.Cassette} does not exist.");
                     }
 
                     await Holds.ExpireDueAsync(conn, tx, Holds.ExpireDueCassettes, stockArgs, ct);

@@ -55,6 +55,12 @@ public static class EnrollInTraining
           AND (@jump OR NOT EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.training_id = t.id AND w.status = 'waiting'))
         """;
 
+    private const string WaitingForMember = """
+        SELECT NOT @jump
+           AND EXISTS (SELECT 1 FROM trainings t JOIN group_members gm ON gm.group_id = t.group_id WHERE t.id = @id AND gm.user_id = @caller)
+           AND EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.training_id = @id AND w.status = 'waiting')
+        """;
+
     // The enrolment, in the caller's transaction: what this route does, and (jump: true) what confirming a training
     // place's hold does.
     public static async Task<Result<Training>> EnrolAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, Caller caller, DateTime now, bool jump, CancellationToken ct)
@@ -63,14 +69,16 @@ public static class EnrollInTraining
         await conn.ExecuteAsync(new CommandDefinition(Lock, args, tx, cancellationToken: ct));
         if (await conn.ExecuteAsync(new CommandDefinition(Enroll, args, tx, cancellationToken: ct)) == 0)
         {
-            // Only an admin can see a training of a group they are not in; everyone else learns nothing.
-            var visible = await Trainings.FindAsync(conn, $"t.id = @id AND {Trainings.VisibleToCaller}", args, ct, tx);
-            var member = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT EXISTS (SELECT 1 FROM trainings t JOIN group_members gm ON gm.group_id = t.group_id WHERE t.id = @id AND gm.user_id = @caller)",
-                args, tx, cancellationToken: ct));
-            return visible is null ? Failure.NotFound("Training")
-                : !member ? new Failure(StatusCodes.Status403Forbidden, "not_a_group_member", "Only members of the training's group can enrol.")
-                : Failure.Conflict("training_full", "People are waiting for a place in this training: join its waitlist (POST /api/trainings/{id}/waitlist).");
+            // Only an admin can see a training of a group they are not in; everyone else learns nothing. A member turned away
+            // was turned away for the people waiting; anyone else (a membership gone, or back, meanwhile) is no member.
+            if (await Trainings.FindAsync(conn, $"t.id = @id AND {Trainings.VisibleToCaller}", args, ct, tx) is null)
+            {
+                return Failure.NotFound("Training");
+            }
+
+            return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(WaitingForMember, args, tx, cancellationToken: ct))
+                ? Failure.Conflict("training_full", "People are waiting for a place in this training: join its waitlist (POST /api/trainings/{id}/waitlist).")
+                : new Failure(StatusCodes.Status403Forbidden, "not_a_group_member", "Only members of the training's group can enrol.");
         }
 
         return (await Trainings.FindAsync(conn, "t.id = @id", args, ct, tx))!.Value.Training;

@@ -193,14 +193,19 @@ public sealed class HoldsTests(SlicesFixture fx)
     }
 
     [Fact]
-    public async Task Holding_an_unknown_cassette_or_table_is_400_naming_it()
+    public async Task Holding_what_does_not_exist_or_breaks_its_rules_is_400_naming_the_member()
     {
         var alice = await fx.NewUserAsync();
-        var unknown = (await fx.Api.HoldAsync(alice.Token, HoldTestData.Cassette(999_999_999, 1))).IsProblem(HttpStatusCode.BadRequest, "unknown_cassette");
-        Assert.NotNull(unknown.Body!["errors"]!["cassette"]);
-        var table = (await fx.Api.HoldAsync(alice.Token, HoldTestData.Table(999_999_999, RestaurantTestData.Future()))).IsProblem(HttpStatusCode.BadRequest, "validation_failed");
-        Assert.NotNull(table.Body!["errors"]!["table"]);
-        (await fx.Api.HoldAsync(alice.Token, HoldTestData.StageSlot(999_999_999, StageTestData.FutureDate()))).IsProblem(HttpStatusCode.BadRequest, "unknown_stage");
+        var stage = await fx.NewStageIdAsync(open: "09:00", close: "18:00");
+        async Task RefusedAsync(object body, string member) =>
+            Assert.NotNull((await fx.Api.HoldAsync(alice.Token, body)).IsProblem(HttpStatusCode.BadRequest, "validation_failed").Body!["errors"]![member]);
+
+        await RefusedAsync(HoldTestData.Cassette(999_999_999, 1), "cassette");
+        await RefusedAsync(HoldTestData.Table(999_999_999, RestaurantTestData.Future()), "table");
+        await RefusedAsync(HoldTestData.StageSlot(999_999_999, StageTestData.FutureDate()), "stage");
+        await RefusedAsync(HoldTestData.StageSlot(stage, StageTestData.FutureDate(), "17:00", "19:00"), "end_time");
+        await RefusedAsync(HoldTestData.StageSlot(stage, StageTestData.Yesterday()), "date");
+        Assert.Equal(0L, await HoldTestData.ScalarAsync<long>(fx.Database.ConnectionString, "SELECT count(*) FROM holds WHERE user_id = @Id", new { alice.Id }));
     }
 
     [Fact]
@@ -220,6 +225,22 @@ public sealed class HoldsTests(SlicesFixture fx)
 
         (await fx.Api.DeleteAsync($"/api/holds/{holds[0]}", alice.Token)).Is(HttpStatusCode.NoContent);
         (await fx.Api.HoldAsync(alice.Token, HoldTestData.Cassette(cassette, 1))).Is(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task Members_of_other_kinds_sent_along_are_ignored()
+    {
+        var alice = await fx.NewUserAsync();
+        var stage = await fx.NewStageIdAsync();
+        var body = new
+        {
+            kind = "stage_slot", stage, date = StageTestData.FutureDate(), start_time = "10:00", end_time = "11:00",
+            training = 1, cassette = 1, quantity = 5000, table = 1, starts_at = "9999-12-31T23:59:59Z", duration = 480,
+        };
+        var held = (await fx.Api.HoldAsync(alice.Token, body)).Is(HttpStatusCode.Created);
+        Assert.Null(held.Body!["training"]);
+        Assert.Null(held.Body!["quantity"]);
+        Assert.Null(held.Body!["starts_at"]);
     }
 
     [Fact]
