@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slices.Api.Common.Data;
 
@@ -61,6 +62,25 @@ public sealed class TestDatabase : IAsyncDisposable
 
         await using var deadlocks = new Npgsql.NpgsqlCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", conn);
         return (long)(await deadlocks.ExecuteScalarAsync(ct))!;
+    }
+
+    // The server process of the one LISTEN connection on database (an instance's PgListener, on a database of its own),
+    // once it listens and unless it is `replacing`. Npgsql sends each statement of a command alone, so a connection that
+    // LISTENs on several channels shows its last LISTEN; idle: the LISTENs have committed and are heard.
+    public static async Task<int> ListenerAsync(string database, int? replacing = null)
+    {
+        int[] pids = [];
+        await Slices.Tests.Work.Eventually.HoldsAsync(
+            async () => (pids = await ListenersAsync(database)).Length > 0 && !pids.Contains(replacing ?? 0),
+            () => $"no new LISTEN connection on the database: [{string.Join(", ", pids)}]", seconds: 5);
+        return Assert.Single(pids);
+    }
+
+    public static async Task<int[]> ListenersAsync(string database)
+    {
+        const string listening = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query LIKE 'LISTEN %'";
+        await using var conn = new Npgsql.NpgsqlConnection(database);
+        return [.. await conn.QueryAsync<int>(new CommandDefinition(listening, cancellationToken: TestContext.Current.CancellationToken))];
     }
 
     public async ValueTask DisposeAsync()

@@ -16,8 +16,8 @@ public sealed class PreparedStatementTests(SlicesFixture fx)
     [Fact]
     public async Task Prepared_reads_stay_correct_on_a_connection_where_statements_fail()
     {
-        // Four of the pool's connections are the instance's LISTEN connections (jobs, chat, sessions, stages).
-        await using var host = await SlicesFixture.StartHostAsync($"{fx.Database.ConnectionString};Maximum Pool Size=5");
+        // One of the pool's two connections is the instance's LISTEN connection (Common/Data/PgListener).
+        await using var host = await SlicesFixture.StartHostAsync($"{fx.Database.ConnectionString};Maximum Pool Size=2");
         using var api = new ApiClient(host.Server.CreateClient());
         var admin = await fx.AdminTokenAsync();
         var user = await api.SignUpAsync();

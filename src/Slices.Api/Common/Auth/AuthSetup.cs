@@ -13,7 +13,7 @@ public static class AuthSetup
     {
         services.AddSingleton(jwt);
         services.AddSingleton<SessionCache>();
-        services.AddHostedService(sp => sp.GetRequiredService<SessionCache>());
+        services.AddPgSubscriber<SessionCache>();
         services.AddSingleton<Tokens>();
         services.AddSingleton(new Passwords(passwordHashIterations));
         services.AddSingleton<Credentials>();

@@ -57,6 +57,7 @@ public static class Database
 
         var cs = csb.ConnectionString;
         services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+        services.AddHostedService<PgListener>();
         return services;
     }
 }

@@ -14,7 +14,7 @@ namespace Slices.Api.Common.Work;
 // handed back to the queue.
 public sealed class JobWorker(
     NpgsqlDataSource db, IServiceScopeFactory scopes, JobKinds kinds, TimeProvider clock, IOptions<WorkOptions> options, ILogger<JobWorker> logger)
-    : BackgroundService
+    : BackgroundService, IPgSubscriber
 {
     private const string Claim = """
         WITH next AS (
@@ -118,25 +118,25 @@ public sealed class JobWorker(
         }
 
         await Task.Yield();
-        var loops = Enumerable.Range(0, settings.Concurrency).Select(_ => LoopAsync(stoppingToken)).Append(ListenAsync(stoppingToken));
-        await Task.WhenAll(loops);
+        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => LoopAsync(stoppingToken)));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void Wake() => Interlocked.Exchange(ref wake, NewSignal()).TrySetResult();
 
-    // Wakes idle loops on NOTIFY; while the connection is lost the loops fall back to polling.
-    private Task ListenAsync(CancellationToken stopping) => PgListener.RunAsync(
-        db,
-        Jobs.Channel,
-        _ => Wake(),
-        // Whatever was enqueued while nobody listened.
-        Wake,
-        e => logger.LogWarning("Job notifications lost ({Message}); polling every {Interval} until they are back", e.Message, settings.PollInterval),
-        settings.PollInterval,
-        clock,
-        stopping);
+    // Wakes idle loops on NOTIFY.
+    public IReadOnlyCollection<string> Channels => settings.Concurrency == 0 ? [] : [Jobs.Channel];
+
+    public void OnNotification(NpgsqlNotificationEventArgs notification) => Wake();
+
+    // Whatever was enqueued while nobody listened.
+    public void OnListening() => Wake();
+
+    // Idle loops poll every Work:PollInterval meanwhile.
+    public void OnLost()
+    {
+    }
 
     private async Task LoopAsync(CancellationToken stopping)
     {

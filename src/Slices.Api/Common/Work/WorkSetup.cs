@@ -19,7 +19,9 @@ public static class WorkSetup
         services.AddSingleton<JobKinds>();
         services.AddSingleton<Jobs>();
         services.AddSingleton<Outbox>();
-        services.AddHostedService<JobWorker>();
+        services.AddSingleton<JobWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
+        services.AddPgSubscriber<JobWorker>();
         services.AddHttpClient(WebhookDelivery.ClientName, c => c.Timeout = WebhookDelivery.Timeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             .ConfigureHttpClient(c => c.DefaultRequestHeaders.UserAgent.ParseAdd("Slices-Webhooks/1.0"));

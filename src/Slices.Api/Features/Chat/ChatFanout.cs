@@ -9,32 +9,29 @@ using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Chat;
 
-// Listens on PostgreSQL for stored messages and revoked sessions and delivers to this instance's sockets.
+// Hears of stored messages and revoked sessions through the instance's PgListener and delivers to its sockets.
 // Notifications carry only ids; the row is read back, so every instance sends the same stored message.
-public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections, IOptions<JsonOptions> json, ILogger<ChatFanout> logger) : BackgroundService
+public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections, IOptions<JsonOptions> json, ILogger<ChatFanout> logger)
+    : BackgroundService, IPgSubscriber
 {
     private readonly Channel<NpgsqlNotificationEventArgs> received = Channel.CreateUnbounded<NpgsqlNotificationEventArgs>(new() { SingleReader = true });
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public IReadOnlyCollection<string> Channels { get; } = ["chat_messages", "session_revoked"];
+
+    public void OnNotification(NpgsqlNotificationEventArgs notification) => received.Writer.TryWrite(notification);
+
+    // While the listener reconnects, messages stored meanwhile stay in history; live delivery resumes after it.
+    public void OnListening()
     {
-        var deliver = DeliverAsync(stoppingToken);
-        // While the listener reconnects, messages stored meanwhile stay in history; live delivery resumes after it.
-        await PgListener.RunAsync(
-            db,
-            "chat_messages, session_revoked",
-            n => received.Writer.TryWrite(n),
-            () => { },
-            e => logger.LogWarning(e, "Chat listener lost its database connection; reconnecting"),
-            TimeSpan.FromSeconds(1),
-            TimeProvider.System,
-            stoppingToken);
-        received.Writer.TryComplete();
-        await deliver;
     }
 
-    private async Task DeliverAsync(CancellationToken ct)
+    public void OnLost()
     {
-        await foreach (var n in received.Reader.ReadAllAsync(CancellationToken.None))
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var n in received.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
@@ -47,7 +44,7 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
                 }
                 else if (n.Channel == "chat_messages" && long.TryParse(n.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 {
-                    await DeliverMessageAsync(id, ct);
+                    await DeliverMessageAsync(id, stoppingToken);
                 }
             }
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)

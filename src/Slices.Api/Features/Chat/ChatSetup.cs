@@ -1,4 +1,5 @@
 using Slices.Api.Common;
+using Slices.Api.Common.Data;
 
 namespace Slices.Api.Features.Chat;
 
@@ -8,7 +9,9 @@ public static class ChatSetup
     {
         services.AddSingleton(settings);
         services.AddSingleton<ChatConnections>();
-        services.AddHostedService<ChatFanout>();
+        services.AddSingleton<ChatFanout>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChatFanout>());
+        services.AddPgSubscriber<ChatFanout>();
         return services;
     }
 }

@@ -9,8 +9,9 @@ namespace Slices.Api.Features.Stages;
 // database round trip, which was more than half of the service's CPU for it (tests/Slices.Benchmarks). PostgreSQL
 // announces every change of a stage or of its services (`stage_changed`, db/0019) to every instance; the instance
 // that writes also evicts at once after its commit, so its own next read is fresh, and another instance's within
-// the milliseconds the notification takes. While the listener is down nothing is cached.
-public sealed class StageCache(NpgsqlDataSource db, TimeProvider clock, ILogger<StageCache> logger) : BackgroundService
+// the milliseconds the notification takes. While the instance's LISTEN connection (Common/Data/PgListener) is down,
+// nothing is cached.
+public sealed class StageCache(NpgsqlDataSource db, TimeProvider clock) : IPgSubscriber
 {
     private readonly NotifiedCache<long, Versioned<Stage>> stages = new(clock, TimeSpan.FromMinutes(1), 10_000);
 
@@ -26,33 +27,23 @@ public sealed class StageCache(NpgsqlDataSource db, TimeProvider clock, ILogger<
 
     public void Evict(long id) => stages.Evict(id);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public IReadOnlyCollection<string> Channels { get; } = ["stage_changed"];
+
+    public void OnNotification(NpgsqlNotificationEventArgs notification)
     {
-        await PgListener.RunAsync(
-            db,
-            "stage_changed",
-            n =>
-            {
-                if (long.TryParse(n.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-                {
-                    Evict(id);
-                }
-                else
-                {
-                    stages.EvictAll();
-                }
-            },
-            stages.Listening,
-            e =>
-            {
-                logger.LogWarning(e, "Stage cache lost its LISTEN connection; reading every stage from the database until it is back");
-                stages.Forget();
-            },
-            TimeSpan.FromSeconds(1),
-            clock,
-            stoppingToken);
-        stages.Forget();
+        if (long.TryParse(notification.Payload, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            Evict(id);
+        }
+        else
+        {
+            stages.EvictAll();
+        }
     }
+
+    public void OnListening() => stages.Listening();
+
+    public void OnLost() => stages.Forget();
 }
 
 public static class StagesSetup
@@ -60,7 +51,7 @@ public static class StagesSetup
     public static IServiceCollection AddStages(this IServiceCollection services)
     {
         services.AddSingleton<StageCache>();
-        services.AddHostedService(sp => sp.GetRequiredService<StageCache>());
+        services.AddPgSubscriber<StageCache>();
         return services;
     }
 }

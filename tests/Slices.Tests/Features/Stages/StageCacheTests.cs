@@ -21,7 +21,7 @@ public sealed class StageCacheTests(SlicesFixture fx)
         (await api.GetAsync($"/api/stages/{id}", token)).Is(HttpStatusCode.OK).Body!["name"]!.GetValue<string>();
 
     // Reads until the stage is named `expected`, for at most two seconds; then it must stay so.
-    private static async Task NamedSoonAsync(ApiClient api, long id, string token, string expected, string why)
+    internal static async Task NamedSoonAsync(ApiClient api, long id, string token, string expected, string why)
     {
         await Eventually.HoldsAsync(async () => await NameAsync(api, id, token) == expected, () => why, seconds: 2);
         for (var i = 0; i < 5; i++)
@@ -151,7 +151,7 @@ public sealed class StageCacheTests(SlicesFixture fx)
         await own.NamedSoonAsync(id, "after", "a change made while the listener was down is not seen");
 
         // Listening again (a new connection), changes are heard again.
-        Assert.NotEqual(pid, await own.ListenerAsync());
+        await own.ListenerAsync(replacing: pid);
         await own.SqlAsync("UPDATE stages SET name = 'heard' WHERE id = @id", new { id });
         await own.NamedSoonAsync(id, "heard", "a change made after the listener came back is not seen");
     }
@@ -163,7 +163,7 @@ public sealed class StageCacheTests(SlicesFixture fx)
         Assert.Equal(0, kill.ExitCode);
     }
 
-    // An instance on a database of its own, so that its stage listener is the only one there, signed in as admin.
+    // An instance on a database of its own, so that its LISTEN connection is the only one there, signed in as admin.
     private sealed class OwnInstance(IAlbaHost host, ApiClient api, string database, string admin) : IAsyncDisposable
     {
         public ApiClient Api => api;
@@ -180,17 +180,8 @@ public sealed class StageCacheTests(SlicesFixture fx)
 
         public Task SqlAsync(string sql, object args) => StageCacheTests.SqlAsync(database, sql, args);
 
-        // The server process of the instance's stage listener, once it listens (Npgsql sends each statement alone).
-        public async Task<int> ListenerAsync()
-        {
-            const string listener = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN stage_changed'";
-            await using var conn = new NpgsqlConnection(database);
-            int? pid = null;
-            await Eventually.HoldsAsync(
-                async () => (pid = await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(listener, cancellationToken: Ct))) is not null,
-                () => "the instance does not listen for stage changes", seconds: 5);
-            return pid!.Value;
-        }
+        // The server process of the instance's LISTEN connection, once it listens.
+        public Task<int> ListenerAsync(int? replacing = null) => TestDatabase.ListenerAsync(database, replacing);
 
         public Task NamedSoonAsync(long id, string expected, string why) => StageCacheTests.NamedSoonAsync(api, id, admin, expected, why);
 
