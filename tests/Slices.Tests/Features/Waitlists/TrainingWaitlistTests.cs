@@ -91,6 +91,8 @@ public sealed class TrainingWaitlistTests(SlicesFixture fx)
 
         (await s.Api.PostAsync($"/api/trainings/{training}/enroll", null, dave.Token)).IsProblem(HttpStatusCode.Conflict, "training_full");
         (await s.Api.PostAsync("/api/holds", new { kind = "training_place", training }, dave.Token)).IsProblem(HttpStatusCode.Conflict, "training_full");
+        // For the same reason the training counts as full for the waitlist: Dave gets in line behind Bob.
+        Assert.Equal(2, (await s.JoinAsync(training, dave)).Is(HttpStatusCode.Created).Body!["position"]!.GetValue<int>());
     }
 
     [Fact]
