@@ -38,6 +38,27 @@ public sealed class OfferExpiryTests(SlicesFixture fx)
         Assert.Equal(1, await s.ScalarAsync<int>("SELECT enrolled + held FROM trainings WHERE id = @training", new { training }));
     }
 
+    [Fact]
+    public async Task A_stage_entry_whose_slot_has_begun_lapses_when_the_slot_frees_and_the_next_is_offered_theirs()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await WorkHost.StartAsync(fx, clock: clock);
+        var s = await Service.OfAsync(host);
+        var (alice, bob, carol) = (await s.NewUserAsync(), await s.NewUserAsync(), await s.NewUserAsync());
+        var stage = await s.NewStageAsync();
+        var tomorrow = DateOnly.FromDateTime(clock.GetLocalNow().DateTime).AddDays(1);
+        var date = tomorrow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var alices = (await s.BookAsync(alice, stage, date, "10:00", "13:00")).Is(HttpStatusCode.Created).Id;
+        var bobs = (await s.JoinStageAsync(stage, bob, date, "10:00", "11:00")).Is(HttpStatusCode.Created).Id;
+        var carols = (await s.JoinStageAsync(stage, carol, date, "12:00", "13:00")).Is(HttpStatusCode.Created).Id;
+
+        // Tomorrow 10:30 by the service's local clock: Bob's slot has begun, Carol's has not.
+        clock.Advance(tomorrow.ToDateTime(new TimeOnly(10, 30)) - clock.GetLocalNow().DateTime);
+        (await s.Api.DeleteAsync($"/api/bookings/{alices}", alice.Token)).Is(HttpStatusCode.NoContent);
+        await UntilAsync(s, clock, carols, "offered");
+        Assert.Equal(("lapsed", (long?)null), await s.EntryAsync(bobs));
+    }
+
     // Waits for the entry's status while the fake clock follows real time, so that jobs the database stamped are due.
     private static async Task<long> UntilAsync(Service s, FakeTimeProvider clock, long entry, string status)
     {

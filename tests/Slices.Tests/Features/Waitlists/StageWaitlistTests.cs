@@ -99,4 +99,24 @@ public sealed class StageWaitlistTests(SlicesFixture fx)
         Assert.Equal("accepted", (await s.EntryAsync(bobs)).Status);
         Assert.Equal("offered", (await s.EntryAsync(carols)).Status);
     }
+
+    [Fact]
+    public async Task A_deactivated_user_is_passed_over_and_a_slot_outside_the_stages_present_hours_keeps_waiting()
+    {
+        var s = await OfAsync(fx);
+        var (alice, bob, carol, dave) = (await s.NewUserAsync(), await s.NewUserAsync(), await s.NewUserAsync(), await s.NewUserAsync());
+        var stage = await s.NewStageAsync();
+        var date = FutureDate();
+        var alices = (await s.BookAsync(alice, stage, date, "10:00", "13:00")).Is(HttpStatusCode.Created).Id;
+        var bobs = (await s.JoinStageAsync(stage, bob, date, "10:00", "11:00")).Is(HttpStatusCode.Created).Id;
+        var carols = (await s.JoinStageAsync(stage, carol, date, "12:00", "13:00")).Is(HttpStatusCode.Created).Id;
+        var daves = (await s.JoinStageAsync(stage, dave, date, "11:00", "12:00")).Is(HttpStatusCode.Created).Id;
+        (await s.Api.DeleteAsync($"/api/users/{bob.Username}", s.Admin)).Is(HttpStatusCode.NoContent);
+        (await s.Api.PatchAsync($"/api/stages/{stage}", new { close_time = "12:30" }, s.Admin)).Is(HttpStatusCode.OK);
+
+        (await s.Api.DeleteAsync($"/api/bookings/{alices}", alice.Token)).Is(HttpStatusCode.NoContent);
+        await s.UntilAsync(daves, "offered");
+        Assert.Equal("left", (await s.EntryAsync(bobs)).Status);
+        Assert.Equal(("waiting", (long?)null), await s.EntryAsync(carols));
+    }
 }

@@ -206,4 +206,27 @@ public sealed class TrainingWaitlistTests(SlicesFixture fx)
         Assert.Equal([bob.Id, carol.Id, dave.Id], UsersIn(line));
         Assert.Equal(["offered", "offered", "waiting"], line.Array.Select(e => e!["status"]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task The_waitlist_routes_are_in_the_openapi_document_with_their_answers()
+    {
+        var paths = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!["paths"]!;
+        foreach (var (path, method, name, statuses) in new[]
+        {
+            ("/api/trainings/{id}/waitlist", "post", "JoinTrainingWaitlist", new[] { "201", "401", "403", "404", "409" }),
+            ("/api/trainings/{id}/waitlist", "delete", "LeaveTrainingWaitlist", ["204", "401", "404"]),
+            ("/api/trainings/{id}/waitlist", "get", "ListTrainingWaitlist", ["200", "401", "404"]),
+            ("/api/stages/{id}/waitlist", "post", "JoinStageWaitlist", ["201", "400", "401", "404", "409"]),
+            ("/api/stages/{id}/waitlist/{entry}", "delete", "LeaveStageWaitlist", ["204", "401", "404"]),
+            ("/api/stages/{id}/waitlist", "get", "ListStageWaitlist", ["200", "401", "404"]),
+        })
+        {
+            var op = paths[path]?[method];
+            Assert.True(op is not null, $"{method} {path} is missing");
+            Assert.Equal(name, op["operationId"]!.GetValue<string>());
+            Assert.Equal("Waitlists", Assert.Single(op["tags"]!.AsArray())!.GetValue<string>());
+            Assert.False(string.IsNullOrEmpty(op["summary"]?.GetValue<string>()));
+            Assert.Equal(statuses, op["responses"]!.AsObject().Select(r => r.Key).Order());
+        }
+    }
 }
