@@ -57,13 +57,6 @@ public static class JoinStageWaitlist
 
     public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : ICommandHandler<JoinStageWaitlistRequest, Result<StageWaitlistEntry>>
     {
-        // Under the stage's lock, which every write that takes a slot takes first (Bookings.CheckAsync), and after the
-        // stage's due holds let their slots go: an active booking or a live hold's placeholder in the slot's way.
-        private const string Taken = """
-            SELECT EXISTS (SELECT 1 FROM bookings b
-                           WHERE b.stage_id = @stage AND b.date = @date AND b.active AND b.start_time < @end AND @start < b.finish_time)
-            """;
-
         // A second entry of the caller for the slot is waitlist_entries_one_per_slot: 409 already_waiting.
         private const string Insert = """
             INSERT INTO waitlist_entries (user_id, stage_id, date, start_time, end_time, created_at, updated_at)
@@ -85,7 +78,7 @@ public static class JoinStageWaitlist
                         return rule;
                 }
 
-                if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(Taken, args, tx, cancellationToken: ct)))
+                if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(Waitlist.SlotTaken, args, tx, cancellationToken: ct)))
                 {
                     return Failure.Conflict("slot_available", "The slot is free: book it (POST /api/bookings) or hold it (POST /api/holds) instead.");
                 }

@@ -59,11 +59,6 @@ public sealed class OfferPlaces(
         FOR UPDATE OF w
         """;
 
-    private const string SlotTaken = """
-        SELECT EXISTS (SELECT 1 FROM bookings b
-                       WHERE b.stage_id = @stage AND b.date = @date AND b.active AND b.start_time < @end AND @start < b.finish_time)
-        """;
-
     private const string Offered = "UPDATE waitlist_entries SET status = 'offered', hold_id = @hold, updated_at = @now WHERE id = @id";
 
     // Out of line for good: a user who left the training's group or was deactivated (`left`), a slot that has begun (`lapsed`).
@@ -147,7 +142,7 @@ public sealed class OfferPlaces(
 
             // Outside the stage's hours as they are now it cannot be booked; it waits in case they widen again.
             if (start < s.OpenTime || end > s.CloseTime
-                || await conn.ExecuteScalarAsync<bool>(new CommandDefinition(SlotTaken, new { stage, date, start, end }, tx, cancellationToken: ct)))
+                || await conn.ExecuteScalarAsync<bool>(new CommandDefinition(Waitlist.SlotTaken, new { stage, date, start, end }, tx, cancellationToken: ct)))
             {
                 continue;
             }

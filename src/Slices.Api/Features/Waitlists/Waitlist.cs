@@ -59,6 +59,14 @@ public static class Waitlist
         RETURNING hold_id
         """;
 
+    // Whether an active booking or a live hold's placeholder stands in the way of the slot (@stage, @date, @start, @end).
+    // Read under the stage's lock, which every write that takes a slot takes first (Bookings.CheckAsync), after the
+    // stage's due holds that day let their slots go.
+    public const string SlotTaken = """
+        SELECT EXISTS (SELECT 1 FROM bookings b
+                       WHERE b.stage_id = @stage AND b.date = @date AND b.active AND b.start_time < @end AND @start < b.finish_time)
+        """;
+
     private const string ReleaseOffer = "UPDATE holds SET status = 'released', ended_at = @now WHERE id = @hold AND status = 'active'";
 
     // Under the training's row lock, before a place is taken by anyone but the waitlist's offers: the training's due
