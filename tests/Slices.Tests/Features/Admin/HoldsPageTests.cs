@@ -161,10 +161,11 @@ public sealed class HoldsPageTests(SlicesFixture fx)
         await fx.Api.HoldIdAsync(holder.Token, HoldTestData.TrainingPlace(training));
         var offer = await fx.Api.HoldIdAsync(offered.Token, HoldTestData.TrainingPlace(training));
         await SqlAsync("UPDATE holds SET offer = true WHERE id = @offer RETURNING id", new { offer });
-        var due = await fx.Api.HoldIdAsync(expired.Token, HoldTestData.TrainingPlace(nothingKept));
-        await SqlAsync("UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = @due RETURNING id", new { due });
         var released = await fx.Api.HoldIdAsync(releasing.Token, HoldTestData.TrainingPlace(nothingKept));
         (await fx.Api.DeleteAsync($"/api/holds/{released}", releasing.Token)).Is(HttpStatusCode.NoContent);
+        // Past expires_at but still 'active', as before its expiry job runs (the release above would have ended it).
+        var due = await fx.Api.HoldIdAsync(expired.Token, HoldTestData.TrainingPlace(nothingKept));
+        await SqlAsync("UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = @due AND status = 'active' RETURNING id", new { due });
 
         // In line after the holds: nobody may hold a place of a training while people wait for one.
         await WaitForTrainingAsync(offered, training, "offered", offer);
