@@ -124,6 +124,38 @@ public sealed class PanelBrowserTests(SlicesFixture fx, PanelBrowser browser) : 
     }
 
     [Fact]
+    public async Task An_admin_sees_who_holds_a_training_place_and_who_waits_for_one()
+    {
+        var page = await browser.NewPageAsync();
+        var t = await new HoldsPageTests(fx).HeldAndWaitedForAsync();
+        await PanelBrowser.SignInAsync(page);
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Holds and waitlists" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Holds and waitlists", Level = 1 })).ToBeVisibleAsync();
+
+        await page.GetByLabel("From").FillAsync(TrainingsPageTests.Day(t.Date));
+        await page.GetByLabel("To").FillAsync(TrainingsPageTests.Day(t.Date));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+
+        var training = page.GetByRole(AriaRole.Region, new() { Name = $"{TrainingsPageTests.Day(t.Date)} 18:00–19:30 · {t.GroupName}" });
+        await Assertions.Expect(training).ToContainTextAsync("2 held · 0 free · 2 waiting");
+        var holds = training.GetByRole(AriaRole.Table, new() { Name = "Active holds" });
+        await Assertions.Expect(holds.GetByRole(AriaRole.Row).Filter(new() { HasText = t.Holder.Username })).ToContainTextAsync("1 place");
+        var line = training.GetByRole(AriaRole.Table, new() { Name = "Waitlist" });
+        await Assertions.Expect(line.GetByRole(AriaRole.Row).Filter(new() { HasText = t.First.Username })).ToContainTextAsync("2");
+        await Assertions.Expect(line.GetByRole(AriaRole.Row).Filter(new() { HasText = t.First.Username })).ToContainTextAsync("waiting");
+        await PanelBrowser.ScreenshotAsync(page, "holds");
+
+        await line.GetByRole(AriaRole.Link, new() { Name = t.First.Username }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = t.First.Username, Level = 1 })).ToBeVisibleAsync();
+        await page.GoBackAsync();
+
+        await page.SetViewportSizeAsync(390, 844);
+        var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+        Assert.True(width <= 390, $"The holds page is {width} px wide on a 390 px screen");
+        await PanelBrowser.ScreenshotAsync(page, "holds-narrow");
+    }
+
+    [Fact]
     public async Task An_admin_finds_an_event_sees_its_thumbnail_opens_it_with_its_image_and_its_organization()
     {
         var page = await browser.NewPageAsync();
