@@ -38,6 +38,7 @@ HousekeepingSettings housekeeping;
 ChatSettings chat;
 (WorkOptions Work, EmailOptions Email) work;
 RestaurantOptions restaurant;
+ShutdownSettings shutdown;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -49,6 +50,7 @@ try
     chat = ChatSettings.Load(builder.Configuration);
     work = WorkSetup.Load(builder.Configuration, builder.Environment);
     restaurant = RestaurantSetup.Load(builder.Configuration);
+    shutdown = ShutdownSettings.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
@@ -59,6 +61,9 @@ catch (StartupException e)
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
+// SIGTERM: jobs are handed back and chat sockets closed with 1001 at once (ApplicationStopping), then the server stops
+// accepting and waits up to this long for the requests in flight.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown.Timeout);
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);
