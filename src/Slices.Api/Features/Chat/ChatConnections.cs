@@ -47,7 +47,7 @@ public sealed class ChatConnections
 {
     private const string ShutdownReason = "server shutting down";
     private readonly ConcurrentDictionary<ChatConnection, bool> open = new();
-    private volatile bool stopping;
+    private int stopping;
 
     public ChatConnections(IHostApplicationLifetime lifetime)
     {
@@ -59,8 +59,8 @@ public sealed class ChatConnections
     {
         ArgumentNullException.ThrowIfNull(c);
         open[c] = true;
-        // Read after adding: a socket that CloseAll's pass missed sees the flag here.
-        if (stopping)
+        // Both sides write, then read with a full fence between: a socket CloseAll's pass missed sees the flag here.
+        if (Interlocked.CompareExchange(ref stopping, 0, 0) == 1)
         {
             c.Close(WebSocketCloseStatus.EndpointUnavailable, ShutdownReason);
         }
@@ -82,7 +82,7 @@ public sealed class ChatConnections
 
     private void CloseAll()
     {
-        stopping = true;
+        Interlocked.Exchange(ref stopping, 1);
         foreach (var c in All)
         {
             c.Close(WebSocketCloseStatus.EndpointUnavailable, ShutdownReason);
