@@ -40,6 +40,7 @@ ChatSettings chat;
 (WorkOptions Work, EmailOptions Email) work;
 RestaurantOptions restaurant;
 HoldSettings holds;
+ShutdownSettings shutdown;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -52,6 +53,7 @@ try
     work = WorkSetup.Load(builder.Configuration, builder.Environment);
     restaurant = RestaurantSetup.Load(builder.Configuration);
     holds = HoldSettings.Load(builder.Configuration);
+    shutdown = ShutdownSettings.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
@@ -62,6 +64,9 @@ catch (StartupException e)
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
+// SIGTERM: jobs are handed back and chat sockets closed with 1001 at once (ApplicationStopping), then the server stops
+// accepting and waits up to this long for the requests in flight.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown.Timeout);
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);

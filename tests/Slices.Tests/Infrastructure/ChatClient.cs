@@ -6,7 +6,8 @@ using Alba;
 
 namespace Slices.Tests.Infrastructure;
 
-// A real WebSocket client of /ws/chat (the test server's client: same handshake, frames and close codes).
+// A real WebSocket client of /ws/chat: the test server's client (same handshake, frames and close codes), or a
+// ClientWebSocket over TCP for a service running as a process.
 public sealed class ChatClient : IAsyncDisposable
 {
     private readonly WebSocket socket;
@@ -27,6 +28,14 @@ public sealed class ChatClient : IAsyncDisposable
 
         var query = token is not null && tokenInQuery ? $"?access_token={Uri.EscapeDataString(token)}" : string.Empty;
         return new ChatClient(await client.ConnectAsync(new Uri($"ws://localhost/ws/chat{query}"), CancellationToken.None));
+    }
+
+    public static async Task<ChatClient> ConnectAsync(Uri service, string token)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        await socket.ConnectAsync(new UriBuilder(service) { Scheme = "ws", Path = "/ws/chat" }.Uri, CancellationToken.None);
+        return new ChatClient(socket);
     }
 
     public Task SendAsync(object frame) => SendRawAsync(JsonSerializer.Serialize(frame));
@@ -61,6 +70,9 @@ public sealed class ChatClient : IAsyncDisposable
         {
         }
     }
+
+    // Answers the close frame the server sent, as a client does (the server waits a few seconds for it).
+    public Task AnswerCloseAsync() => socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {

@@ -62,6 +62,7 @@ public sealed class StartupSettingsTests(SlicesFixture fx)
     [InlineData("Restaurant:Accounting:Url", "http://127.0.0.1:9/hook", "Restaurant:Accounting:Secret is required when Restaurant:Accounting:Url is set.")]
     [InlineData("Restaurant:TimeZone", "Mars/Olympus_Mons", "Restaurant:TimeZone 'Mars/Olympus_Mons' is not a known time zone.")]
     [InlineData("App:PublicBaseUrl", "localhost:9000", "App:PublicBaseUrl must be an absolute http(s) URL.")]
+    [InlineData("Shutdown:Timeout", "00:00:00", "Shutdown:Timeout must be between 00:00:01 and 00:10:00, not 00:00:00.")]
     public async Task A_bad_value_stops_the_start_up_with_one_line_naming_the_key(string key, string value, string expected)
     {
         var (exitCode, errors) = await StartWithAsync(key, value);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -6,7 +7,7 @@ using Slices.Tests.Infrastructure;
 namespace Slices.Tests.Reliability;
 
 // The service as a real child process (`dotnet Slices.Api.dll`), so that a test can kill it — not stop it —
-// the way a crash or an OOM kill would, and start another over the same database.
+// the way a crash or an OOM kill would, or send it SIGTERM as an orchestrator does, and start another over the same database.
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process process;
@@ -14,10 +15,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     private ServiceProcess(Process process, Uri address)
     {
         this.process = process;
+        Address = address;
         Api = new ApiClient(new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) });
     }
 
+    public Uri Address { get; }
+
     public ApiClient Api { get; }
+
+    // What the process wrote to stdout and stderr (its console log), for a failing test to show.
+    public ConcurrentQueue<string> Output { get; } = new();
+
+    public bool HasExited => process.HasExited;
 
     public static async Task<ServiceProcess> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
     {
@@ -37,11 +46,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var service = new ServiceProcess(process, address);
+        process.OutputDataReceived += (_, e) => service.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, address);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
@@ -68,6 +77,37 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
+    }
+
+    // SIGTERM, as `docker stop` or Kubernetes sends it: the service shuts down gracefully. Returns at once.
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    // The exit code, once the process has exited; fails the test (showing the log) when that takes longer than timeout.
+    public async Task<int> ExitCodeAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"The service was still running after {timeout.TotalSeconds} s. Its log:\n{string.Join('\n', Output)}");
+        }
+
+        return process.ExitCode;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            Output.Enqueue(line);
+        }
     }
 
     private static int FreePort()

@@ -263,10 +263,39 @@ public sealed class JobQueueTests(SlicesFixture fx)
     }
 
     [Fact]
-    public async Task Shutdown_stops_claiming_and_lets_a_running_job_finish()
+    public async Task Shutdown_hands_a_running_job_back_at_once_and_another_instance_runs_it_without_waiting_out_the_lease_or_its_poll()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var probe = new ProbeHandler("test.slow") { Body = async (_, ct) => { started.TrySetResult(); await Task.Delay(500, ct); } };
+        // Runs for a minute where the stopping instance runs it: only the hand-back ends it in time.
+        var stopping = new ProbeHandler("test.slow", "stopping") { Body = async (_, ct) => { started.TrySetResult(); await Task.Delay(TimeSpan.FromMinutes(1), ct); } };
+        var other = new ProbeHandler("test.slow", "other");
+        // Neither the lease nor the other instance's poll ends within the test: only the hand-back's NOTIFY wakes it.
+        var settings = new Dictionary<string, string?> { ["Work:LeaseDuration"] = "00:01:00", ["Work:PollInterval"] = "00:01:00" };
+        var host = await WorkHost.StartAsync(fx, s => s.AddSingleton<IJobHandler>(stopping), settings);
+        await using (host)
+        {
+            var id = await host.EnqueueAsync("test.slow", new { });
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct);
+            await using var second = await WorkHost.StartAsync(fx, s => s.AddSingleton<IJobHandler>(other), settings, host.ConnectionString);
+            // Its loops have looked once and found the job leased; they sleep now.
+            await Task.Delay(500, Ct);
+            Assert.Empty(other.Runs);
+
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await host.Host.StopAsync(Ct);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {sw.Elapsed.TotalSeconds:0.0} s");
+
+            var job = await second.WaitForJobAsync(id, j => j.State == "succeeded");
+            Assert.Equal(1, job.Attempts);
+            Assert.Equal([(id, 1, "stopping"), (id, 1, "other")], stopping.Runs.Concat(other.Runs));
+        }
+    }
+
+    [Fact]
+    public async Task A_stopped_instance_has_handed_its_running_job_back_and_claims_nothing_more()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probe = new ProbeHandler("test.slow") { Body = async (_, ct) => { started.TrySetResult(); await Task.Delay(TimeSpan.FromMinutes(1), ct); } };
         var host = await WorkHost.StartAsync(fx, s => s.AddSingleton<IJobHandler>(probe));
         await using (host)
         {
@@ -276,12 +305,14 @@ public sealed class JobQueueTests(SlicesFixture fx)
             await host.Host.StopAsync(Ct);
 
             var job = (await host.JobAsync(id))!;
-            Assert.Equal(("succeeded", 1), (job.State, job.Attempts));
+            Assert.Equal(("pending", 0, null), (job.State, job.Attempts, job.LockedUntil));
+            Assert.Equal("Interrupted by shutdown; handed back to the queue.", job.LastError);
 
             await using var conn = await host.OpenAsync();
             var afterStop = await jobs.EnqueueAsync(conn, null, "test.slow", new { }, null, Ct);
             await Task.Delay(700, Ct);
             Assert.Equal("pending", (await host.JobAsync(afterStop))!.State);
+            Assert.Equal([id], probe.Runs.Select(r => r.JobId));
         }
     }
 

@@ -9,11 +9,14 @@ namespace Slices.Api.Common.Work;
 // Runs due jobs: `Work:Concurrency` loops claim one job at a time with `FOR UPDATE SKIP LOCKED`, so any
 // number of instances share one queue without two of them holding a job at once. Idle loops sleep until the
 // next job is due, a NOTIFY arrives, or `Work:PollInterval` passes. A claim is a lease renewed while the
-// job runs; a job whose worker died is claimed again once its lease runs out. On shutdown the loops stop
-// claiming at once and running jobs get until the host's shutdown timeout, after which they are cancelled and
-// handed back to the queue.
+// job runs; a job whose worker died is claimed again once its lease runs out. When the host starts stopping
+// (ApplicationStopping: SIGTERM, before the server stops accepting) the loops stop claiming and running jobs are
+// cancelled and handed back at once: pending and due, lease cleared, the run not counted as an attempt, and a NOTIFY
+// that wakes the loops of other instances, so that one of them, or this one restarted, runs them without waiting
+// out the lease.
 public sealed class JobWorker(
-    NpgsqlDataSource db, IServiceScopeFactory scopes, JobKinds kinds, TimeProvider clock, IOptions<WorkOptions> options, ILogger<JobWorker> logger)
+    NpgsqlDataSource db, IServiceScopeFactory scopes, JobKinds kinds, TimeProvider clock, IOptions<WorkOptions> options,
+    IHostApplicationLifetime lifetime, ILogger<JobWorker> logger)
     : BackgroundService, IPgSubscriber
 {
     private const string Claim = """
@@ -61,8 +64,12 @@ public sealed class JobWorker(
         WHERE id = @id AND lock_token = @token
         """;
 
-    private const string Release = """
-        UPDATE jobs SET state = 'pending', run_at = @now, last_error = @error, locked_until = NULL, lock_token = NULL, updated_at = @now
+    // Pending and due again, the interrupted run not counted, and the other instances' idle loops woken.
+    private const string HandBack = $"""
+        WITH wake AS (SELECT pg_notify('{Jobs.Channel}', ''))
+        UPDATE jobs SET state = 'pending', run_at = @now, attempts = attempts - 1, last_error = @error,
+            locked_until = NULL, lock_token = NULL, updated_at = @now
+        FROM wake
         WHERE id = @id AND lock_token = @token
         """;
 
@@ -72,31 +79,22 @@ public sealed class JobWorker(
     private readonly CancellationTokenSource running = new();
     private TaskCompletionSource wake = NewSignal();
     private string[] handledKinds = [];
+    private CancellationTokenRegistration onStopping;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Fails the start-up on duplicate kinds rather than at the first job.
         handledKinds = [.. kinds.All];
+        // The host fires ApplicationStopping before it stops any service, the web server included. StopAsync (the base
+        // class's) then waits for the hand-backs up to the host's shutdown timeout; a job whose hand-back could not be
+        // written (the database away) runs again once its lease runs out.
+        onStopping = lifetime.ApplicationStopping.Register(running.Cancel);
         return base.StartAsync(cancellationToken);
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // The base class stops the loops claiming; running jobs are cancelled only when the host's shutdown timeout ends.
-        await using (cancellationToken.Register(running.Cancel))
-        {
-            await base.StopAsync(cancellationToken);
-        }
-
-        if (ExecuteTask is { IsCompleted: false } loops)
-        {
-            // Give cancelled jobs a moment to hand themselves back; a lease that runs out covers the rest.
-            await Task.WhenAny(loops, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
-        }
     }
 
     public override void Dispose()
     {
+        onStopping.Dispose();
         running.Dispose();
         base.Dispose();
     }
@@ -118,7 +116,8 @@ public sealed class JobWorker(
         }
 
         await Task.Yield();
-        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => LoopAsync(stoppingToken)));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, running.Token);
+        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => LoopAsync(stop.Token)));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -224,6 +223,8 @@ public sealed class JobWorker(
         TimeSpan? deferBy = null;
         try
         {
+            // Claimed just as the host began stopping: handed back without running.
+            running.Token.ThrowIfCancellationRequested();
             if (job.Attempt > job.MaxAttempts)
             {
                 error = "The worker running the last attempt stopped before finishing (its lease ran out).";
@@ -238,8 +239,8 @@ public sealed class JobWorker(
         {
             await finished.CancelAsync();
             await heartbeat;
-            await RecordAsync(Release, new { id = job.Id, token, now = Now(), error = "Interrupted by shutdown; handed back to the queue." });
-            logger.LogWarning("Job {JobId} ({Kind}) interrupted by shutdown", job.Id, job.Kind);
+            await RecordAsync(HandBack, new { id = job.Id, token, now = Now(), error = "Interrupted by shutdown; handed back to the queue." });
+            logger.LogWarning("Job {JobId} ({Kind}) interrupted by shutdown; handed back to the queue", job.Id, job.Kind);
             return;
         }
         catch (PermanentJobFailureException e)

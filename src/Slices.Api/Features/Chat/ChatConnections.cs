@@ -39,12 +39,32 @@ public sealed class ChatConnection(long userId, Guid sessionId, int queueCapacit
     }
 }
 
-// The sockets open on this instance. Every instance has its own; PostgreSQL NOTIFY reaches them all.
+// The sockets open on this instance. Every instance has its own; PostgreSQL NOTIFY reaches them all. When the host
+// starts stopping (SIGTERM), every socket is closed with 1001 (going away) so that its client reconnects to another
+// instance, and a socket opened after that is closed the same way at once; the host waits for the close handshakes
+// before it stops.
 public sealed class ChatConnections
 {
+    private const string ShutdownReason = "server shutting down";
     private readonly ConcurrentDictionary<ChatConnection, bool> open = new();
+    private int stopping;
 
-    public void Add(ChatConnection c) => open[c] = true;
+    public ChatConnections(IHostApplicationLifetime lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(lifetime);
+        lifetime.ApplicationStopping.Register(CloseAll);
+    }
+
+    public void Add(ChatConnection c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        open[c] = true;
+        // Both sides write, then read with a full fence between: a socket CloseAll's pass missed sees the flag here.
+        if (Interlocked.CompareExchange(ref stopping, 0, 0) == 1)
+        {
+            c.Close(WebSocketCloseStatus.EndpointUnavailable, ShutdownReason);
+        }
+    }
 
     public void Remove(ChatConnection c) => open.TryRemove(c, out _);
 
@@ -59,4 +79,13 @@ public sealed class ChatConnections
     // The dictionary's own enumerator: no lock and no copy (`Keys` would snapshot every socket under all the
     // dictionary's locks, once per delivery). A socket added or removed meanwhile may be seen or not.
     private IEnumerable<ChatConnection> All => open.Select(static p => p.Key);
+
+    private void CloseAll()
+    {
+        Interlocked.Exchange(ref stopping, 1);
+        foreach (var c in All)
+        {
+            c.Close(WebSocketCloseStatus.EndpointUnavailable, ShutdownReason);
+        }
+    }
 }
