@@ -38,6 +38,7 @@ HousekeepingSettings housekeeping;
 ChatSettings chat;
 (WorkOptions Work, EmailOptions Email) work;
 RestaurantOptions restaurant;
+ReadReplicaSettings readReplicas;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -49,6 +50,7 @@ try
     chat = ChatSettings.Load(builder.Configuration);
     work = WorkSetup.Load(builder.Configuration, builder.Environment);
     restaurant = RestaurantSetup.Load(builder.Configuration);
+    readReplicas = ReadReplicaSettings.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
@@ -62,6 +64,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);
+builder.Services.AddReadReplicas(readReplicas);
 builder.Services.AddSlicesAuth(jwt, passwordHashIterations);
 builder.Services.AddAdminPanel();
 builder.Services.AddSlicesRateLimits(rateLimits);
@@ -105,6 +108,7 @@ app.UseSecurityHeaders();
 app.UseRequestLimits();
 app.UseMedia();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+app.UseReadYourWrites();
 app.UseRouting();
 app.UseRateLimiter();
 app.UseAuthentication();

@@ -5,7 +5,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Http;
 
@@ -48,7 +48,9 @@ public static class SearchTables
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : IQueryHandler<SearchTablesQuery, Page<RestaurantTable>>
+    // May be a moment stale: reads from a standby when one is configured (ReadReplicas). Booking itself checks
+    // availability on the primary, under the exclusion constraint.
+    public sealed class Handler(ReadReplicas replicas, TimeProvider clock) : IQueryHandler<SearchTablesQuery, Page<RestaurantTable>>
     {
         // The free-at-time test is the exclusion constraint's own question, answered from its gist index.
         private const string Filter = """
@@ -79,11 +81,13 @@ public static class SearchTables
                 limit = q.LimitOf(),
                 offset = q.OffsetOf(),
             };
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"SELECT count(*) FROM restaurant_tables t {RestaurantTables.JoinCurrentPrice} {Filter}", args, cancellationToken: ct));
-            var items = await RestaurantTables.ListAsync(conn, $"{Filter} ORDER BY t.id LIMIT @limit OFFSET @offset", args, ct);
-            return new Page<RestaurantTable>(items, total);
+            return await replicas.ReadAsync(async conn =>
+            {
+                var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+                    $"SELECT count(*) FROM restaurant_tables t {RestaurantTables.JoinCurrentPrice} {Filter}", args, cancellationToken: ct));
+                var items = await RestaurantTables.ListAsync(conn, $"{Filter} ORDER BY t.id LIMIT @limit OFFSET @offset", args, ct);
+                return new Page<RestaurantTable>(items, total);
+            }, ct);
         }
     }
 }
