@@ -143,7 +143,10 @@ public sealed class ReadReplicas(NpgsqlDataSource primary, IReadOnlyList<Standby
     // Polls the standby's replay position until it reaches the caller's write or the deadline passes.
     private static async Task<bool> CaughtUpAsync(NpgsqlConnection conn, NpgsqlLogSequenceNumber floor, long deadline, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("SELECT coalesce(pg_last_wal_replay_lsn() >= $1, false)", conn) { Parameters = { new() { Value = floor } } };
+        await using var cmd = new NpgsqlCommand("SELECT coalesce(pg_last_wal_replay_lsn() >= $1, false)", conn) 
+        {
+            Parameters = { new() { Value = floor, NpgsqlDbType = NpgsqlDbType.PgLsn } },
+        };
         while (!(bool)(await cmd.ExecuteScalarAsync(ct))!)
         {
             if (Environment.TickCount64 + CatchUpPollMs > deadline)
@@ -274,7 +277,7 @@ public sealed class ReadReplicaProbe(NpgsqlDataSource primary, ReadReplicas repl
                     standby.Seen(replayed, freshSince);
                 }
 
-                why = $"more than {replicas.MaxLag.TotalSeconds:0.###} s behind the primary";
+                why = $"it has not replayed what the primary had written {replicas.MaxLag.TotalSeconds:0.###} s ago";
             }
             else
             {
