@@ -140,6 +140,21 @@ public sealed class ReadReplicaTests(StandbyFixture replica, SlicesFixture fx) :
         Assert.False(created.Response.Headers.Contains("Set-Cookie"));
     }
 
+    [Fact]
+    public async Task The_openapi_document_names_the_header_on_the_standby_routes_and_on_writes()
+    {
+        var paths = (await fx.Api.GetAsync("/openapi/v1.json")).Is(HttpStatusCode.OK).Body!["paths"]!;
+        string[] standbyRoutes = ["/api/events", "/api/cassettes", "/api/stages", "/api/trainings", "/api/restaurant/tables", "/api/chat/rooms/{room}/messages", "/api/chat/direct/{user}/messages"];
+        foreach (var route in standbyRoutes)
+        {
+            Assert.Contains(paths[route]!["get"]!["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == ReadYourWrites.Header && p["in"]!.GetValue<string>() == "header");
+        }
+
+        Assert.DoesNotContain(paths["/api/users/me"]!["get"]!["parameters"]?.AsArray() ?? [], p => p!["name"]!.GetValue<string>() == ReadYourWrites.Header);
+        Assert.NotNull(paths["/api/cassettes"]!["post"]!["responses"]!["201"]!["headers"]![ReadYourWrites.Header]);
+        Assert.NotNull(paths["/api/bookings/{id}"]!["patch"]!["responses"]!["200"]!["headers"]![ReadYourWrites.Header]);
+    }
+
     private Task<string> ReadAsync(string url, string token, Dictionary<string, string>? headers = null) => ReadAsync(Api, url, token, headers);
 
     private static async Task<string> ReadAsync(ApiClient api, string url, string token, Dictionary<string, string>? headers = null) =>

@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,6 +8,9 @@ namespace Slices.Api.Common.Data;
 // carries the primary's WAL position after its commit, in the X-Slices-Lsn header and the slices_lsn cookie; a read
 // that presents either (the greater wins) is served by a standby only once that standby has replayed it
 // (ReadReplicas). The cookie lives Database:MaxReplicaLag: after that any standby still in use holds the write.
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ReadsFromStandbyAttribute : Attribute;
+
 public sealed class ReadYourWrites(RequestDelegate next, NpgsqlDataSource primary, ReadReplicaSettings settings, ILogger<ReadYourWrites> logger)
 {
     public const string Header = "X-Slices-Lsn";
@@ -77,6 +81,44 @@ public sealed class ReadYourWrites(RequestDelegate next, NpgsqlDataSource primar
 
 public static class ReadYourWritesSetup
 {
+    // Marks a route whose reads may be served by a standby (ReadReplicas); the OpenAPI document names the header there.
+    public static RouteHandlerBuilder ReadsFromStandby(this RouteHandlerBuilder route) => route.WithMetadata(new ReadsFromStandbyAttribute());
+
     public static IApplicationBuilder UseReadYourWrites(this IApplicationBuilder app) =>
         app.ApplicationServices.GetRequiredService<ReadReplicaSettings>().Hosts.Count > 0 ? app.UseMiddleware<ReadYourWrites>() : app;
+}
+
+// X-Slices-Lsn in the OpenAPI document: a request header on the routes that read from standbys, a response header on
+// every write's success.
+public static class ReadYourWritesDocs
+{
+    public static void Describe(OpenApiOperation operation, string? method, IList<object> metadata)
+    {
+        if (metadata.OfType<ReadsFromStandbyAttribute>().Any())
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = ReadYourWrites.Header,
+                In = ParameterLocation.Header,
+                Description = "The X-Slices-Lsn of your last write (or the slices_lsn cookie): the answer then includes it. Without it the list may be up to Database:MaxReplicaLag stale when read replicas are configured.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+        else if (method is not null && !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && operation.Responses is { } responses)
+        {
+            foreach (var (status, response) in responses)
+            {
+                if (status.StartsWith('2') && response is OpenApiResponse success)
+                {
+                    success.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    success.Headers[ReadYourWrites.Header] = new OpenApiHeader
+                    {
+                        Description = "With read replicas configured: the primary's WAL position after this write (also set as the slices_lsn cookie). Send it back on reads to see the write.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    };
+                }
+            }
+        }
+    }
 }

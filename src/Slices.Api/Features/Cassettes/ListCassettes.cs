@@ -36,7 +36,7 @@ public static class ListCassettes
                     var query = new ListCassettesQuery(search, director, releasedFrom, releasedTo, inStock, ordering, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListCassettes").WithTags("Cassettes")
+            .WithName("ListCassettes").ReadsFromStandby().WithTags("Cassettes")
             .WithSummary("Search by title or director; filter by director, release dates (inclusive) and stock; order by title or released")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -25,7 +25,7 @@ public static class ChatHistory
             app.MapGet("/api/chat/rooms/{room}/messages",
                     async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> (string room, long? before, int? limit, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
                         Answer(http, limit, await mediator.Send(new ChatHistoryQuery(user.UserId(), room, null, before, limit), ct)))
-                .WithName("ListRoomMessages").WithTags("Chat").WithSummary("A room's messages, newest first")
+                .WithName("ListRoomMessages").ReadsFromStandby().WithTags("Chat").WithSummary("A room's messages, newest first")
                 .RequireAuthorization()
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -33,7 +33,7 @@ public static class ChatHistory
             app.MapGet("/api/chat/direct/{user:long}/messages",
                     async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> (long user, long? before, int? limit, HttpContext http, ClaimsPrincipal caller, ISender mediator, CancellationToken ct) =>
                         Answer(http, limit, await mediator.Send(new ChatHistoryQuery(caller.UserId(), null, user, before, limit), ct)))
-                .WithName("ListDirectMessages").WithTags("Chat").WithSummary("Your direct messages with one user, newest first")
+                .WithName("ListDirectMessages").ReadsFromStandby().WithTags("Chat").WithSummary("Your direct messages with one user, newest first")
                 .RequireAuthorization()
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status401Unauthorized)

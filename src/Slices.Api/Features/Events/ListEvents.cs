@@ -36,7 +36,7 @@ public static class ListEvents
                     var query = new ListEventsQuery(search, ordering, date, date__gte, date__lte, organization, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListEvents").WithTags("Events")
+            .WithName("ListEvents").ReadsFromStandby().WithTags("Events")
             .WithSummary("Events: ?search= (title), ?date=, ?date__gte=, ?date__lte= (inclusive), ?organization=, ?ordering=date|-date")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -28,7 +28,7 @@ public static class SearchTables
                     var query = new SearchTablesQuery(user.IsAdmin(), kind, seats, priceMin, priceMax, at, durationMinutes, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("SearchRestaurantTables").WithTags("Restaurant")
+            .WithName("SearchRestaurantTables").ReadsFromStandby().WithTags("Restaurant")
             .WithSummary("Tables by id with the price that holds now; ?kind=, ?seats= (at least), ?price_min=, ?price_max=, ?at=&duration_minutes= (no confirmed reservation then). Closed tables only for admins")
             .AllowAnonymous()
             .ProducesProblem(StatusCodes.Status400BadRequest);

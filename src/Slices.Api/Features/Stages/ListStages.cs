@@ -29,7 +29,7 @@ public static class ListStages
                     var query = new ListStagesQuery(services, search, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListStages").WithTags("Stages")
+            .WithName("ListStages").ReadsFromStandby().WithTags("Stages")
             .WithSummary("Stages by id; ?services=1,2 keeps those offering all of them, ?search= matches name or address")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -25,7 +25,7 @@ public static class ListTrainings
                     var query = new ListTrainingsQuery(user.Caller(), dateFrom, dateTo, group, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListTrainings").WithTags("Trainings")
+            .WithName("ListTrainings").ReadsFromStandby().WithTags("Trainings")
             .WithSummary("Trainings of your groups (admin: all) by date and start time; ?date_from=&date_to= inclusive, ?group=")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)
