@@ -34,7 +34,9 @@ public sealed class StandbyFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Primary = await EmbeddedPostgres.StartAsync(Path.Combine(primaryDir, "data"), DatabaseName, NullLogger.Instance, durable: false);
+        // Durable, as a production primary is: with synchronous_commit off a commit's WAL reaches the standby only when
+        // the WAL writer next runs (200 ms), and every read right after a write would wait out its bound.
+        Primary = await EmbeddedPostgres.StartAsync(Path.Combine(primaryDir, "data"), DatabaseName, NullLogger.Instance, durable: true);
         Standby = await Primary.StartStandbyAsync(Path.Combine(standbyDir, "data"));
         // A bound long enough that the tests' paused replay stays within it; the lag test starts its own host.
         Host = await StartHostAsync(TimeSpan.FromMinutes(1));

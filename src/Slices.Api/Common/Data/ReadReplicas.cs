@@ -73,8 +73,8 @@ public sealed record ReadReplicaSettings(IReadOnlyList<string> Hosts, TimeSpan M
 public sealed class ReadReplicas(NpgsqlDataSource primary, IReadOnlyList<Standby> standbys, TimeSpan maxLag) : IAsyncDisposable
 {
     // How long a read waits for a standby to replay the caller's last write before it goes to the primary.
-    private const int CatchUpWaitMs = 20;
-    private const int CatchUpPollMs = 2;
+    private const int CatchUpWaitMs = 10;
+    private const int CatchUpPollMs = 1;
 
     private int next;
 
