@@ -41,6 +41,7 @@ ChatSettings chat;
 RestaurantOptions restaurant;
 HoldSettings holds;
 ShutdownSettings shutdown;
+ReadReplicaSettings readReplicas;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -54,6 +55,7 @@ try
     restaurant = RestaurantSetup.Load(builder.Configuration);
     holds = HoldSettings.Load(builder.Configuration);
     shutdown = ShutdownSettings.Load(builder.Configuration);
+    readReplicas = ReadReplicaSettings.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
@@ -70,6 +72,7 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdown.Timeou
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemHandling();
 builder.Services.AddSlicesDatabase(connectionString);
+builder.Services.AddReadReplicas(readReplicas);
 builder.Services.AddSlicesAuth(jwt, passwordHashIterations);
 builder.Services.AddAdminPanel();
 builder.Services.AddSlicesRateLimits(rateLimits);
@@ -114,6 +117,7 @@ app.UseSecurityHeaders();
 app.UseRequestLimits();
 app.UseMedia();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+app.UseReadYourWrites();
 app.UseRouting();
 // After authentication: the holds limit is per signed-in user.
 app.UseAuthentication();

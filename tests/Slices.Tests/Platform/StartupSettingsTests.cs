@@ -63,6 +63,10 @@ public sealed class StartupSettingsTests(SlicesFixture fx)
     [InlineData("Restaurant:TimeZone", "Mars/Olympus_Mons", "Restaurant:TimeZone 'Mars/Olympus_Mons' is not a known time zone.")]
     [InlineData("App:PublicBaseUrl", "localhost:9000", "App:PublicBaseUrl must be an absolute http(s) URL.")]
     [InlineData("Shutdown:Timeout", "00:00:00", "Shutdown:Timeout must be between 00:00:01 and 00:10:00, not 00:00:00.")]
+    [InlineData("Database:MaxReplicaLag", "00:00:00.5", "Database:MaxReplicaLag must be between 00:00:01 and 01:00:00, not 00:00:00.5000000.")]
+    [InlineData("ConnectionStrings:ReadReplica", "Hots=standby", "ConnectionStrings:ReadReplica is not a valid connection string: Couldn't set hots (Parameter 'hots')")]
+    [InlineData("ConnectionStrings:ReadReplica", "Host=a,,b;Database=slices", "ConnectionStrings:ReadReplica must name its hosts (Host=standby or Host=standby-1,standby-2:5433).")]
+    [InlineData("ConnectionStrings:ReadReplica", "Database=slices", "ConnectionStrings:ReadReplica must name its hosts (Host=standby or Host=standby-1,standby-2:5433).")]
     public async Task A_bad_value_stops_the_start_up_with_one_line_naming_the_key(string key, string value, string expected)
     {
         var (exitCode, errors) = await StartWithAsync(key, value);

@@ -38,8 +38,17 @@ public static class Database
         // snake_case columns map onto PascalCase members without an alias in every query.
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         TypeHandlers.Register();
-        var csb = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        var cs = Tuned(new NpgsqlConnectionStringBuilder(connectionString)).ConnectionString;
+        services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+        services.AddHostedService<PgListener>();
+        return services;
+    }
+
+    // The primary's and the read replicas' connection settings, where the connection string leaves them open.
+    public static NpgsqlConnectionStringBuilder Tuned(NpgsqlConnectionStringBuilder csb)
+    {
+        var given = csb.ConnectionString;
+        if (!given.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
         {
             // Fail fast while the database is down instead of holding requests for 15 s.
             csb.Timeout = 5;
@@ -50,14 +59,11 @@ public static class Database
         // with "unexpected backend message DataRow" after a statement had failed on the same connection (found by
         // the hostile-input sweep; npgsql/npgsql#6391, reproduced in PreparedStatementTests). Hot reads prepare
         // explicitly instead (Db.QueryPreparedAsync). Explicit settings win.
-        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+        if (!given.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
         {
             csb.NoResetOnClose = true;
         }
 
-        var cs = csb.ConnectionString;
-        services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
-        services.AddHostedService<PgListener>();
-        return services;
+        return csb;
     }
 }

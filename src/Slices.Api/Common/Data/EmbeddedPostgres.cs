@@ -172,6 +172,29 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         RunAsync(Path.Combine(FindBinDirectory(), "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"],
             !OperatingSystem.IsWindows() && Environment.UserName == "root", CancellationToken.None, check: false);
 
+    // A streaming standby of this cluster (pg_basebackup -R) in dataDir, started on a port of its own: the read-replica
+    // tests' standby. The cluster as initdb made it allows this: wal_level replica and a replication line for loopback.
+    public async Task<EmbeddedPostgres> StartStandbyAsync(string dataDir, CancellationToken ct = default)
+    {
+        dataDir = Path.GetFullPath(dataDir);
+        Directory.CreateDirectory(dataDir);
+        if (asPostgresUser)
+        {
+            await RunAsync("chown", ["postgres:postgres", dataDir], asPostgres: false, ct);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        await RunAsync(Path.Combine(binDir, "pg_basebackup"),
+            ["-D", dataDir, "-R", "-X", "stream", "-c", "fast", "-d", $"host=127.0.0.1 port={Port} user=postgres"], asPostgresUser, ct);
+        var standby = new EmbeddedPostgres(binDir, dataDir, FreePort(), asPostgresUser, logger);
+        await standby.StartServerAsync(durable: false, ct);
+        return standby;
+    }
+
     // Starts the server again on the same port and data after StopAsync (fault tests restart it).
     public Task StartAgainAsync(bool durable, CancellationToken ct = default) => StartServerAsync(durable, ct);
 

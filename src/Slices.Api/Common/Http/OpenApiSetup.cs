@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using Slices.Api.Common.Data;
 
 namespace Slices.Api.Common.Http;
 
@@ -57,6 +58,7 @@ public static class OpenApiSetup
                 }
             }
 
+            ReadYourWritesDocs.Describe(operation, context.Description.HttpMethod, metadata);
             if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
             {
                 operation.Security ??= [];

@@ -4,7 +4,6 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
@@ -37,7 +36,7 @@ public static class ListCassettes
                     var query = new ListCassettesQuery(search, director, releasedFrom, releasedTo, inStock, ordering, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListCassettes").WithTags("Cassettes")
+            .WithName("ListCassettes").ReadsFromStandby().WithTags("Cassettes")
             .WithSummary("Search by title or director; filter by director, release dates (inclusive) and stock; order by title or released")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -55,7 +54,8 @@ public static class ListCassettes
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<ListCassettesQuery, Page<Cassette>>
+    // The catalogue may be a moment stale: it reads from a standby when one is configured (ReadReplicas).
+    public sealed class Handler(ReadReplicas replicas) : IQueryHandler<ListCassettesQuery, Page<Cassette>>
     {
         private const string Filter = """
             WHERE (@pattern::text IS NULL OR c.title ILIKE @pattern OR c.director ILIKE @pattern)
@@ -78,11 +78,13 @@ public static class ListCassettes
                 offset = q.OffsetOf(),
             };
             var orderBy = q.Ordering is null ? "c.id" : OrderBy[q.Ordering];
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM cassettes c {Filter}", args, cancellationToken: ct));
-            var rows = await conn.QueryAsync<Cassettes.Row>(new CommandDefinition(
-                $"{Cassettes.Select} {Filter} ORDER BY {orderBy} LIMIT @limit OFFSET @offset", args, cancellationToken: ct));
-            return new Page<Cassette>(rows.Select(r => r.ToCassette()).ToList(), total);
+            return await replicas.ReadAsync(async conn =>
+            {
+                var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM cassettes c {Filter}", args, cancellationToken: ct));
+                var rows = await conn.QueryAsync<Cassettes.Row>(new CommandDefinition(
+                    $"{Cassettes.Select} {Filter} ORDER BY {orderBy} LIMIT @limit OFFSET @offset", args, cancellationToken: ct));
+                return new Page<Cassette>(rows.Select(r => r.ToCassette()).ToList(), total);
+            }, ct);
         }
     }
 }

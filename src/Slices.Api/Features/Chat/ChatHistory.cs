@@ -7,6 +7,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Slices.Api.Common.Auth;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
 namespace Slices.Api.Features.Chat;
@@ -24,7 +25,7 @@ public static class ChatHistory
             app.MapGet("/api/chat/rooms/{room}/messages",
                     async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> (string room, long? before, int? limit, HttpContext http, ClaimsPrincipal user, ISender mediator, CancellationToken ct) =>
                         Answer(http, limit, await mediator.Send(new ChatHistoryQuery(user.UserId(), room, null, before, limit), ct)))
-                .WithName("ListRoomMessages").WithTags("Chat").WithSummary("A room's messages, newest first")
+                .WithName("ListRoomMessages").ReadsFromStandby().WithTags("Chat").WithSummary("A room's messages, newest first")
                 .RequireAuthorization()
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -32,7 +33,7 @@ public static class ChatHistory
             app.MapGet("/api/chat/direct/{user:long}/messages",
                     async Task<Results<Ok<IReadOnlyList<ChatMessage>>, ProblemHttpResult>> (long user, long? before, int? limit, HttpContext http, ClaimsPrincipal caller, ISender mediator, CancellationToken ct) =>
                         Answer(http, limit, await mediator.Send(new ChatHistoryQuery(caller.UserId(), null, user, before, limit), ct)))
-                .WithName("ListDirectMessages").WithTags("Chat").WithSummary("Your direct messages with one user, newest first")
+                .WithName("ListDirectMessages").ReadsFromStandby().WithTags("Chat").WithSummary("Your direct messages with one user, newest first")
                 .RequireAuthorization()
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -69,7 +70,8 @@ public static class ChatHistory
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<ChatHistoryQuery, Result<Page<ChatMessage>>>
+    // May be a moment stale: reads from a standby when one is configured (ReadReplicas); new messages arrive on the socket.
+    public sealed class Handler(ReadReplicas replicas) : IQueryHandler<ChatHistoryQuery, Result<Page<ChatMessage>>>
     {
         private const string InRoom = "m.room = @Room";
         private const string Between = """
@@ -78,9 +80,11 @@ public static class ChatHistory
             AND greatest(m.sender_id, m.recipient_id) = greatest(@CallerId, @WithUser::bigint)
             """;
 
-        public async ValueTask<Result<Page<ChatMessage>>> Handle(ChatHistoryQuery q, CancellationToken ct)
+        public async ValueTask<Result<Page<ChatMessage>>> Handle(ChatHistoryQuery q, CancellationToken ct) =>
+            await replicas.ReadAsync(conn => ReadAsync(conn, q, ct), ct);
+
+        private static async Task<Result<Page<ChatMessage>>> ReadAsync(NpgsqlConnection conn, ChatHistoryQuery q, CancellationToken ct)
         {
-            await using var conn = await db.OpenConnectionAsync(ct);
             if (q.Room is not null && !await ChatRooms.MayUseAsync(conn, q.Room, q.CallerId, ct))
             {
                 return Failure.NotFound("Room");

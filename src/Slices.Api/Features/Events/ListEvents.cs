@@ -5,7 +5,6 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
@@ -37,7 +36,7 @@ public static class ListEvents
                     var query = new ListEventsQuery(search, ordering, date, date__gte, date__lte, organization, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListEvents").WithTags("Events")
+            .WithName("ListEvents").ReadsFromStandby().WithTags("Events")
             .WithSummary("Events: ?search= (title), ?date=, ?date__gte=, ?date__lte= (inclusive), ?organization=, ?ordering=date|-date")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -54,7 +53,9 @@ public static class ListEvents
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<ListEventsQuery, Page<EventItem>>
+    // May be a moment stale: reads from a standby when one is configured (ReadReplicas). A total counted there is
+    // kept under the version the standby had, which stands for the same rows on the primary.
+    public sealed class Handler(ReadReplicas replicas) : IQueryHandler<ListEventsQuery, Page<EventItem>>
     {
         // Bounds the cache of totals; a full cache is cleared, which costs one count per filter again.
         private const int MaxCachedTotals = 10_000;
@@ -117,10 +118,11 @@ public static class ListEvents
                 FROM events_list_version v;
                 {Select} JOIN ({page}) page ON page.id = e.id ORDER BY {order};
                 """;
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var reader = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
-            var counted = await reader.ReadSingleAsync<CountedTotal>();
-            var rows = await reader.ReadAsync<Row>();
+            var (counted, rows) = await replicas.ReadAsync(async conn =>
+            {
+                await using var reader = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
+                return (await reader.ReadSingleAsync<CountedTotal>(), await reader.ReadAsync<Row>());
+            }, ct);
             long total;
             if (counted.Total is { } fresh)
             {

@@ -5,7 +5,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Http;
 
@@ -28,7 +28,7 @@ public static class SearchTables
                     var query = new SearchTablesQuery(user.IsAdmin(), kind, seats, priceMin, priceMax, at, durationMinutes, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("SearchRestaurantTables").WithTags("Restaurant")
+            .WithName("SearchRestaurantTables").ReadsFromStandby().WithTags("Restaurant")
             .WithSummary("Tables by id with the price that holds now; ?kind=, ?seats= (at least), ?price_min=, ?price_max=, ?at=&duration_minutes= (no confirmed reservation then). Closed tables only for admins")
             .AllowAnonymous()
             .ProducesProblem(StatusCodes.Status400BadRequest);
@@ -48,7 +48,9 @@ public static class SearchTables
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db, TimeProvider clock) : IQueryHandler<SearchTablesQuery, Page<RestaurantTable>>
+    // May be a moment stale: reads from a standby when one is configured (ReadReplicas). Booking itself checks
+    // availability on the primary, under the exclusion constraint.
+    public sealed class Handler(ReadReplicas replicas, TimeProvider clock) : IQueryHandler<SearchTablesQuery, Page<RestaurantTable>>
     {
         // The free-at-time test is the exclusion constraint's own question, answered from its gist index: confirmed
         // reservations, and holds (placeholders, db/0020) whose time is not up.
@@ -81,11 +83,13 @@ public static class SearchTables
                 limit = q.LimitOf(),
                 offset = q.OffsetOf(),
             };
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"SELECT count(*) FROM restaurant_tables t {RestaurantTables.JoinCurrentPrice} {Filter}", args, cancellationToken: ct));
-            var items = await RestaurantTables.ListAsync(conn, $"{Filter} ORDER BY t.id LIMIT @limit OFFSET @offset", args, ct);
-            return new Page<RestaurantTable>(items, total);
+            return await replicas.ReadAsync(async conn =>
+            {
+                var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+                    $"SELECT count(*) FROM restaurant_tables t {RestaurantTables.JoinCurrentPrice} {Filter}", args, cancellationToken: ct));
+                var items = await RestaurantTables.ListAsync(conn, $"{Filter} ORDER BY t.id LIMIT @limit OFFSET @offset", args, ct);
+                return new Page<RestaurantTable>(items, total);
+            }, ct);
         }
     }
 }

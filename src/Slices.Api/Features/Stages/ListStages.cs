@@ -4,7 +4,6 @@ using Dapper;
 using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
 
@@ -30,7 +29,7 @@ public static class ListStages
                     var query = new ListStagesQuery(services, search, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListStages").WithTags("Stages")
+            .WithName("ListStages").ReadsFromStandby().WithTags("Stages")
             .WithSummary("Stages by id; ?services=1,2 keeps those offering all of them, ?search= matches name or address")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -49,7 +48,8 @@ public static class ListStages
         }
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<ListStagesQuery, Page<Stage>>
+    // May be a moment stale: reads from a standby when one is configured (ReadReplicas).
+    public sealed class Handler(ReadReplicas replicas) : IQueryHandler<ListStagesQuery, Page<Stage>>
     {
         private const string Filter = """
             WHERE (@services::bigint[] IS NULL
@@ -67,10 +67,12 @@ public static class ListStages
                 limit = q.LimitOf(),
                 offset = q.OffsetOf(),
             };
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM stages s {Filter}", args, cancellationToken: ct));
-            var items = await Stages.ListAsync(conn, $"{Filter} ORDER BY s.id LIMIT @limit OFFSET @offset", args, ct);
-            return new Page<Stage>(items, total);
+            return await replicas.ReadAsync(async conn =>
+            {
+                var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM stages s {Filter}", args, cancellationToken: ct));
+                var items = await Stages.ListAsync(conn, $"{Filter} ORDER BY s.id LIMIT @limit OFFSET @offset", args, ct);
+                return new Page<Stage>(items, total);
+            }, ct);
         }
     }
 }

@@ -5,7 +5,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
+using Slices.Api.Common.Data;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Http;
 
@@ -25,7 +25,7 @@ public static class ListTrainings
                     var query = new ListTrainingsQuery(user.Caller(), dateFrom, dateTo, group, limit, offset);
                     return Paging.Ok(http, query, await mediator.Send(query, ct));
                 })
-            .WithName("ListTrainings").WithTags("Trainings")
+            .WithName("ListTrainings").ReadsFromStandby().WithTags("Trainings")
             .WithSummary("Trainings of your groups (admin: all) by date and start time; ?date_from=&date_to= inclusive, ?group=")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -37,7 +37,8 @@ public static class ListTrainings
         public Validator() => this.PeriodRules();
     }
 
-    public sealed class Handler(NpgsqlDataSource db) : IQueryHandler<ListTrainingsQuery, Page<Training>>
+    // May be a moment stale: reads from a standby when one is configured (ReadReplicas).
+    public sealed class Handler(ReadReplicas replicas) : IQueryHandler<ListTrainingsQuery, Page<Training>>
     {
         private const string Filter = $"""
             WHERE {Trainings.VisibleToCaller} AND {Period.Sql} AND (@Group::bigint IS NULL OR t.group_id = @Group)
@@ -46,10 +47,12 @@ public static class ListTrainings
         public async ValueTask<Page<Training>> Handle(ListTrainingsQuery q, CancellationToken ct)
         {
             var args = new { admin = q.Caller.IsAdmin, caller = q.Caller.Id, q.DateFrom, q.DateTo, q.Group, limit = q.LimitOf(), offset = q.OffsetOf() };
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM trainings t {Filter}", args, cancellationToken: ct));
-            var items = await Trainings.ListAsync(conn, $"{Filter} ORDER BY t.date, t.start_time, t.id LIMIT @limit OFFSET @offset", args, ct);
-            return new Page<Training>(items, total);
+            return await replicas.ReadAsync(async conn =>
+            {
+                var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM trainings t {Filter}", args, cancellationToken: ct));
+                var items = await Trainings.ListAsync(conn, $"{Filter} ORDER BY t.date, t.start_time, t.id LIMIT @limit OFFSET @offset", args, ct);
+                return new Page<Training>(items, total);
+            }, ct);
         }
     }
 }
