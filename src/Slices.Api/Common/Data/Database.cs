@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 
 using Slices.Api.Common;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Data;
 
@@ -56,7 +57,7 @@ public static class Database
         }
 
         var cs = csb.ConnectionString;
-        services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(cs).WithSqlTracing().Build());
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Features.Chat;
 
@@ -44,9 +45,21 @@ public sealed class ChatConnections
 {
     private readonly ConcurrentDictionary<ChatConnection, bool> open = new();
 
-    public void Add(ChatConnection c) => open[c] = true;
+    public void Add(ChatConnection c)
+    {
+        if (open.TryAdd(c, true))
+        {
+            Telemetry.ChatSockets.Add(1);
+        }
+    }
 
-    public void Remove(ChatConnection c) => open.TryRemove(c, out _);
+    public void Remove(ChatConnection c)
+    {
+        if (open.TryRemove(c, out _))
+        {
+            Telemetry.ChatSockets.Add(-1);
+        }
+    }
 
     public bool IsEmpty => open.IsEmpty;
 

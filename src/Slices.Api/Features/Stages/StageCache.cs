@@ -12,7 +12,7 @@ namespace Slices.Api.Features.Stages;
 // the milliseconds the notification takes. While the listener is down nothing is cached.
 public sealed class StageCache(NpgsqlDataSource db, TimeProvider clock, ILogger<StageCache> logger) : BackgroundService
 {
-    private readonly NotifiedCache<long, Versioned<Stage>> stages = new(clock, TimeSpan.FromMinutes(1), 10_000);
+    private readonly NotifiedCache<long, Versioned<Stage>> stages = new("stage", clock, TimeSpan.FromMinutes(1), 10_000);
 
     // From memory, or read and kept.
     public Task<Versioned<Stage>?> FindAsync(long id, CancellationToken ct) => stages.GetOrLoadAsync(id, token => ReadAsync(id, token), ct);
