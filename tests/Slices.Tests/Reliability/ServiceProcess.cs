@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -19,6 +20,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public ApiClient Api { get; }
 
+    // What the service wrote to stdout, line by line (its console logs).
+    public ConcurrentQueue<string> Output { get; } = new();
+
     public static async Task<ServiceProcess> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
     {
         var port = FreePort();
@@ -37,11 +41,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
+        var service = new ServiceProcess(process, address);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                service.Output.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, address);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
@@ -70,7 +80,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         await process.WaitForExitAsync();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -16,8 +16,9 @@ public static class Telemetry
     public static readonly Counter<long> JobsFinished = Meter.CreateCounter<long>(
         "slices.jobs.finished", "{job}", "Job runs by kind and outcome: succeeded, retried, failed, deferred, released (shutdown).");
 
-    public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
-        "slices.job.duration", "s", "How long a job's run took, by kind and outcome.");
+    public static readonly Histogram<double> JobDuration = Meter.CreateHistogram(
+        "slices.job.duration", "s", "How long a job's run took, by kind and outcome.", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
 
     public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>(
         "slices.webhook.attempts", "{attempt}", "Webhook delivery attempts by event type and outcome: delivered, failed.");

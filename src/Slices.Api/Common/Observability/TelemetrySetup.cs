@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging.Console;
+using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -72,7 +72,7 @@ public static class TelemetrySetup
             {
                 o.IncludeScopes = true;
                 o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
             })
             : logging.AddConsole();
     }
@@ -139,7 +139,18 @@ public static class TelemetrySetup
         ArgumentNullException.ThrowIfNull(settings);
         return settings.MetricsUrl is null
             ? app
-            : app.MapWhen(http => IsMetricsRequest(http, settings), metrics => metrics.UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath));
+            : app.MapWhen(http => IsMetricsRequest(http, settings), metrics => metrics
+                .Use((http, next) =>
+                {
+                    // Scrapes are not requests to the service: kept out of http.server.request.duration.
+                    if (http.Features.Get<IHttpMetricsTagsFeature>() is { } tags)
+                    {
+                        tags.MetricsDisabled = true;
+                    }
+
+                    return next(http);
+                })
+                .UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath));
     }
 
     private static bool IsMetricsRequest(HttpContext http, TelemetrySettings settings) =>
