@@ -152,6 +152,16 @@ public sealed class TelemetryTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task Telemetry_off_registers_no_tracer_or_meter_provider_and_still_serves()
+    {
+        await using var host = await WorkHost.StartAsync(fx, settings: new Dictionary<string, string?> { ["Telemetry:Enabled"] = "false" });
+
+        (await host.Api.GetAsync("/api/restaurant/tables")).Is(HttpStatusCode.OK);
+        Assert.Null(host.Host.Services.GetService<TracerProvider>());
+        Assert.Null(host.Host.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+    }
+
+    [Fact]
     public async Task Spans_cover_a_request_with_its_sql_a_job_and_a_failed_webhook_delivery()
     {
         var spans = new Spans();
