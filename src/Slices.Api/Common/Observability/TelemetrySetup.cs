@@ -16,7 +16,16 @@ public sealed class TelemetrySettings : ICheckedSettings
 
     // Where Kestrel also listens to answer GET /metrics (e.g. http://0.0.0.0:9464); /metrics is served on no other
     // address, and nothing else is served on this one. None: no Prometheus endpoint.
-    public string? MetricsUrl { get; set; }
+    public string? MetricsUrl
+    {
+        get;
+        set
+        {
+            field = value;
+            // Asked on every request: parsed once.
+            MetricsPort = Uri.TryCreate(value, UriKind.Absolute, out var uri) ? uri.Port : null;
+        }
+    }
 
     // How often the job queue and outbox gauges are read from PostgreSQL.
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -24,7 +33,7 @@ public sealed class TelemetrySettings : ICheckedSettings
     // From OTEL_EXPORTER_OTLP_ENDPOINT: traces, metrics and logs are pushed there when it is set.
     public string? OtlpEndpoint { get; set; }
 
-    public int? MetricsPort => Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var uri) ? uri.Port : null;
+    public int? MetricsPort { get; private set; }
 
     public IEnumerable<string> Problems()
     {
@@ -104,7 +113,9 @@ public static class TelemetrySetup
                 .AddSource("System.Net.Http"))
             .WithMetrics(m =>
             {
-                m.AddAspNetCoreInstrumentation()
+                // Of ASP.NET Core's meters only requests and connections: the others (memory pool, routing,
+                // authentication, authorization) record on every request and were not asked for.
+                m.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                     .AddNpgsqlInstrumentation()
                     .AddMeter(Telemetry.Name, "System.Net.Http", "System.Runtime");
                 if (settings.MetricsUrl is not null)
