@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Dapper;
 using Npgsql;
@@ -7,8 +8,7 @@ namespace Slices.Api.Common.Observability;
 
 // The job queue and the outboxes as gauges: read from PostgreSQL every `Telemetry:SampleInterval` (instrument callbacks
 // run synchronously at collection time, so they report the last sample instead of querying). Every instance reports
-// the same shared queue; aggregate with max, not sum. The gauges live on a meter of this instance's own, so that they
-// go away with it (a test process runs many instances).
+// the same shared queue; aggregate with max, not sum.
 public sealed class BacklogSampler(NpgsqlDataSource db, TelemetrySettings settings, TimeProvider clock, ILogger<BacklogSampler> logger) : BackgroundService
 {
     // Pending jobs not yet due are `scheduled`; the age is how long the oldest due one has waited past its run_at.
@@ -25,23 +25,39 @@ public sealed class BacklogSampler(NpgsqlDataSource db, TelemetrySettings settin
     private static readonly OutboxCount[] Outboxes =
         [new("email", "pending", 0), new("email", "failed", 0), new("webhook", "pending", 0), new("webhook", "failed", 0)];
 
-    private readonly Meter meter = new(Telemetry.Name);
+    private static readonly ConcurrentDictionary<BacklogSampler, bool> Live = new();
+
+    // Created with the first sampler (its StartAsync is the first use of this class's statics).
+    public static readonly ObservableGauge<long> Jobs = Telemetry.Meter.CreateObservableGauge(
+        "slices.jobs", JobCounts, "{job}", "Jobs in the queue by kind and state: pending (due), scheduled (due later), running, failed.");
+
+    public static readonly ObservableGauge<double> OldestDueJob = Telemetry.Meter.CreateObservableGauge(
+        "slices.jobs.oldest_due_age", OldestDue, "s", "How long the oldest due pending job of each kind has waited past its run_at.");
+
+    public static readonly ObservableGauge<long> OutboxBacklog = Telemetry.Meter.CreateObservableGauge(
+        "slices.outbox.backlog", OutboxCounts, "{message}", "Emails and webhook deliveries not delivered: pending or failed.");
+
     private volatile Snapshot last = new([], []);
+
+    // The gauges read every live sampler: one in production; in a test process, one per instance.
+    private static IEnumerable<Measurement<long>> JobCounts() =>
+        Live.Keys.SelectMany(s => s.last.Jobs).Select(j => new Measurement<long>(j.Count, Tag("job.kind", j.Kind), Tag("state", j.State)));
+
+    private static IEnumerable<Measurement<double>> OldestDue() =>
+        Live.Keys.SelectMany(s => s.last.Jobs).Where(j => j.State == "pending").Select(j => new Measurement<double>(j.OldestDue, Tag("job.kind", j.Kind)));
+
+    private static IEnumerable<Measurement<long>> OutboxCounts() =>
+        Live.Keys.SelectMany(s => s.last.Outbox).Select(o => new Measurement<long>(o.Count, Tag("outbox", o.Outbox), Tag("state", o.State)));
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        meter.CreateObservableGauge("slices.jobs", () => last.Jobs.Select(j => new Measurement<long>(j.Count, Tag("job.kind", j.Kind), Tag("state", j.State))),
-            "{job}", "Jobs in the queue by kind and state: pending (due), scheduled (due later), running, failed.");
-        meter.CreateObservableGauge("slices.jobs.oldest_due_age", () => last.Jobs.Where(j => j.State == "pending").Select(j => new Measurement<double>(j.OldestDue, Tag("job.kind", j.Kind))),
-            "s", "How long the oldest due pending job of each kind has waited past its run_at.");
-        meter.CreateObservableGauge("slices.outbox.backlog", () => last.Outbox.Select(o => new Measurement<long>(o.Count, Tag("outbox", o.Outbox), Tag("state", o.State))),
-            "{message}", "Emails and webhook deliveries not delivered: pending or failed.");
+        Live[this] = true;
         return base.StartAsync(cancellationToken);
     }
 
     public override void Dispose()
     {
-        meter.Dispose();
+        Live.TryRemove(this, out _);
         base.Dispose();
     }
 
