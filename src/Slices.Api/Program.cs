@@ -4,6 +4,7 @@ using Slices.Api.Common;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Common.Observability;
 using Slices.Api.Common.Work;
 using Slices.Api.Features.Admin;
 using Slices.Api.Features.Chat;
@@ -14,7 +15,8 @@ using Slices.Api.Features.Stages;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
-using var startupLogs = LoggerFactory.Create(l => l.AddConsole());
+builder.Logging.AddSlicesConsole(builder.Environment);
+using var startupLogs = LoggerFactory.Create(l => l.AddSlicesConsole(builder.Environment));
 var startupLogger = startupLogs.CreateLogger("Slices.Startup");
 
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
@@ -42,6 +44,7 @@ RestaurantOptions restaurant;
 HoldSettings holds;
 ShutdownSettings shutdown;
 ReadReplicaSettings readReplicas;
+TelemetrySettings telemetry;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -56,6 +59,7 @@ try
     holds = HoldSettings.Load(builder.Configuration);
     shutdown = ShutdownSettings.Load(builder.Configuration);
     readReplicas = ReadReplicaSettings.Load(builder.Configuration);
+    telemetry = TelemetrySetup.Load(builder.Configuration);
     jwt = JwtSettings.Load(builder.Configuration, builder.Environment, Database.DataRoot(builder));
     (connectionString, embedded) = await Database.ResolveAsync(builder, startupLogger);
 }
@@ -63,6 +67,11 @@ catch (StartupException e)
 {
     await Console.Error.WriteLineAsync(e.Message);
     return 1;
+}
+
+if (telemetry.MetricsUrl is { } metricsUrl)
+{
+    builder.WebHost.UseUrls(TelemetrySetup.ListenUrls(builder.Configuration, metricsUrl));
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -79,6 +88,7 @@ builder.Services.AddSlicesRateLimits(rateLimits);
 builder.Services.AddSlicesOpenApi();
 builder.Services.AddWork(work.Work, work.Email);
 builder.Services.AddHousekeeping(housekeeping);
+builder.Services.AddSlicesTelemetry(telemetry, builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddMediator(o =>
 {
@@ -113,6 +123,7 @@ catch (StartupException e)
 app.UseTrailingSlashTolerance();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMetricsEndpoint(telemetry);
 app.UseSecurityHeaders();
 app.UseRequestLimits();
 app.UseMedia();

@@ -18,6 +18,9 @@ public sealed class BenchEnvironment : IAsyncDisposable
     private const string SigningKey = "slices-benchmark-signing-key-0123456789-abcdefghij";
     private static readonly string[] RuntimeKnobPrefixes = ["DOTNET_SYSTEM_NET_SOCKETS_", "DOTNET_gc", "DOTNET_GC", "DOTNET_ThreadPool_", "DOTNET_TieredPGO"];
     private Process? service;
+    private string directory = null!;
+    private int connections;
+    private int pool;
 
     private BenchEnvironment(EmbeddedPostgres pg, string connectionString)
     {
@@ -55,16 +58,35 @@ public sealed class BenchEnvironment : IAsyncDisposable
         await RunAsync("dotnet", $"build \"{Path.Combine(root, "src", "Slices.Api")}\" -c Release -o \"{output}\" --nologo -v q");
 
         env.UnixSocket = transport == "unix" ? Path.Combine(dir, "api.sock") : null;
-        (env.BaseAddress, var urls) = Listen(env.UnixSocket);
+        (env.directory, env.connections, env.pool) = (dir, connections, pool);
+        await env.StartServiceAsync(new Dictionary<string, string>());
+        env.AdminToken = await env.LogInAsync("admin");
+        var username = $"bench_{Guid.NewGuid():N}"[..20];
+        (await env.Http.PostAsJsonAsync("/api/auth/signup", new { username, password = Password })).EnsureSuccessStatusCode();
+        env.Token = await env.LogInAsync(username);
+        return env;
+    }
 
-        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(output, "Slices.Api.dll")}\" --urls {urls}")
+    // (Re)starts the service process with settings added to its environment (e.g. Telemetry__Enabled=false); the
+    // database, its seeds and the signed-in users stay. The previous process, if any, is killed first.
+    public async Task StartServiceAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        await StopServiceAsync();
+        if (UnixSocket is not null)
+        {
+            File.Delete(UnixSocket);
+        }
+
+        (BaseAddress, var urls) = Listen(UnixSocket);
+
+        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(directory, "api", "Slices.Api.dll")}\" --urls {urls}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = output,
+            WorkingDirectory = Path.Combine(directory, "api"),
         };
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["ConnectionStrings__Default"] = $"{env.ConnectionString};Maximum Pool Size={pool}";
+        psi.Environment["ConnectionStrings__Default"] = $"{ConnectionString};Maximum Pool Size={pool}";
         psi.Environment["Jwt__SigningKey"] = SigningKey;
         psi.Environment["Admin__Username"] = "admin";
         psi.Environment["Admin__Password"] = Password;
@@ -72,7 +94,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
         psi.Environment["RateLimits__PublicWrite__PermitLimit"] = "1000000";
         psi.Environment["RateLimits__Holds__PermitLimit"] = "1000000";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
-        psi.Environment["Data__Root"] = Path.Combine(dir, "app-data");
+        psi.Environment["Data__Root"] = Path.Combine(directory, "app-data");
         // Runtime knobs given to the benchmark (the load generator) are not passed on to the service: it runs as
         // shipped unless SLICES_SERVICE_X=v in the benchmark's environment sets X=v for it.
         foreach (var knob in psi.Environment.Keys.Where(k => RuntimeKnobPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
@@ -89,21 +111,34 @@ public sealed class BenchEnvironment : IAsyncDisposable
             psi.Environment[key["SLICES_SERVICE_".Length..]] = value;
         }
 
-        env.service = Process.Start(psi)!;
-        env.Cpu = new CpuMeter(env.service.Id);
-        // The service logs warnings and errors only (Logging__LogLevel__Default above): show every line of both streams.
-        env.service.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
-        env.service.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
-        env.service.BeginOutputReadLine();
-        env.service.BeginErrorReadLine();
+        foreach (var (key, value) in settings)
+        {
+            psi.Environment[key] = value;
+        }
 
-        env.Http = new HttpClient(Handler(connections, env.UnixSocket)) { BaseAddress = env.BaseAddress };
-        await env.WaitReadyAsync();
-        env.AdminToken = await env.LogInAsync("admin");
-        var username = $"bench_{Guid.NewGuid():N}"[..20];
-        (await env.Http.PostAsJsonAsync("/api/auth/signup", new { username, password = Password })).EnsureSuccessStatusCode();
-        env.Token = await env.LogInAsync(username);
-        return env;
+        service = Process.Start(psi)!;
+        Cpu = new CpuMeter(service.Id);
+        // The service logs warnings and errors only (Logging__LogLevel__Default above): show every line of both streams.
+        service.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
+        service.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[service] {e.Data}"); };
+        service.BeginOutputReadLine();
+        service.BeginErrorReadLine();
+
+        Http?.Dispose();
+        Http = new HttpClient(Handler(connections, UnixSocket)) { BaseAddress = BaseAddress };
+        await WaitReadyAsync();
+    }
+
+    private async Task StopServiceAsync()
+    {
+        if (service is { HasExited: false })
+        {
+            service.Kill(entireProcessTree: true);
+            await service.WaitForExitAsync();
+        }
+
+        service?.Dispose();
+        service = null;
     }
 
     // Where a server listens (`--urls`) and what its clients' base address is: a free loopback TCP port, or unixSocket.
@@ -252,12 +287,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (service is { HasExited: false })
-        {
-            service.Kill(entireProcessTree: true);
-            await service.WaitForExitAsync();
-        }
-
+        await StopServiceAsync();
         Http?.Dispose();
         await Postgres.StopAsync();
         try

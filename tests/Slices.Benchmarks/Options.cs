@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Slices.Benchmarks;
 
-public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Pool, int Rows, string Transport)
+public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup, TimeSpan ServiceWarmup, int Connections, int Pool, int Rows, string Transport, string[] Telemetry)
 {
     public static Options Parse(string[] args)
     {
@@ -28,6 +28,10 @@ public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup
                 "tcp" => "tcp",
                 "unix" => "unix",
                 var other => throw new ArgumentException($"--transport is tcp or unix, not '{other}'."),
-            });
+            },
+            Get("--telemetry", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var variants
+                && variants.All(v => v is "on" or "off")
+                ? variants
+                : throw new ArgumentException($"--telemetry is a list of on and off (on,off), not '{Get("--telemetry", string.Empty)}'."));
     }
 }

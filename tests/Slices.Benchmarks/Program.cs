@@ -13,6 +13,8 @@ using Slices.Benchmarks;
 //   [--transport tcp|unix] (HTTP over loopback TCP, the default, or over a unix socket the service listens on)
 //   [--warmup 3s] (before each scenario) [--service-warmup 15s] (once, before the first)
 //   [--pool 32] (the service's and the raw baseline's connection pool; pgbench runs this many clients)
+//   [--telemetry on,off[,…]] (the scenarios once per entry, the service restarted before each with telemetry on, exporting
+//   over OTLP to a receiver in this process and scraped every 15 s, or off; meant for stage-get and booking-create)
 // dotnet run -c Release --project tests/Slices.Benchmarks -- --micro: in-process timings of JSON and row mapping (Micro.cs)
 // Reports figures; never fails a build. Quote medians of several runs: these machines are shared and noisy.
 // The load generator runs its socket continuations on the epoll thread instead of handing each to the thread pool
@@ -46,55 +48,79 @@ await using (var conn = await env.OpenAsync())
     await Seed.BookingsAsync(conn, myId, stages[0], 20);
 }
 
-// The service is a fresh process: until tiered compilation has finished with the shared pipeline (auth, routing,
-// JSON, Npgsql), whichever scenario runs first is measured against half-compiled code (5,700-8,600 req/s for a
-// first stage-get against 12,800-13,900 for a second one in the same run). One warm-up over a few routes first.
-Console.WriteLine($"Warming up the service ({o.ServiceWarmup.TotalSeconds:0} s) ...");
-await LoadRunner.RunAsync("service-warmup", o with { Duration = o.ServiceWarmup, Warmup = TimeSpan.Zero }, env.Cpu, async (w, i) =>
-{
-    using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, (i % 4) switch
-    {
-        0 => "/api/bookings?limit=20",
-        1 => "/api/events?limit=20",
-        _ => $"/api/stages/{stages[Random.Shared.Next(stages.Length)]}",
-    }, env.Token));
-    return r.IsSuccessStatusCode;
-});
-
 var results = new List<Figures>();
-foreach (var name in selected)
+await using var sink = o.Telemetry.Length > 0 ? await TelemetrySink.StartAsync() : null;
+// Every entry of --telemetry restarts the service with its setting; without it, the service runs once as shipped.
+string?[] variants = o.Telemetry.Length > 0 ? [.. o.Telemetry] : [null];
+// Booking slots stay distinct across variants.
+long bookings = 0;
+foreach (var variant in variants)
 {
-    Console.WriteLine($"Running {name} ({o.Connections} connections, {o.Duration.TotalSeconds:0} s) ...");
-    var figures = name switch
+    if (variant is not null)
     {
-        "stage-get" => await LoadRunner.RunAsync(name, o, env.Cpu, async (w, i) =>
+        Console.WriteLine($"Restarting the service with telemetry {variant} ...");
+        await env.StartServiceAsync(await sink!.VariantAsync(variant));
+    }
+
+    // The service is a fresh process: until tiered compilation has finished with the shared pipeline (auth, routing,
+    // JSON, Npgsql), whichever scenario runs first is measured against half-compiled code (5,700-8,600 req/s for a
+    // first stage-get against 12,800-13,900 for a second one in the same run). One warm-up over a few routes first.
+    Console.WriteLine($"Warming up the service ({o.ServiceWarmup.TotalSeconds:0} s) ...");
+    await LoadRunner.RunAsync("service-warmup", o with { Duration = o.ServiceWarmup, Warmup = TimeSpan.Zero }, env.Cpu, async (w, i) =>
+    {
+        using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, (i % 4) switch
         {
-            using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, $"/api/stages/{stages[Random.Shared.Next(stages.Length)]}", env.Token));
-            return r.StatusCode == HttpStatusCode.OK;
-        }),
-        "raw-baseline" => await RawBaselineAsync(),
-        "db-limit" => await DbLimitAsync(),
-        "bookings-list" => await LoadRunner.RunAsync(name, o, env.Cpu, async (w, i) =>
+            0 => "/api/bookings?limit=20",
+            1 => "/api/events?limit=20",
+            _ => $"/api/stages/{stages[Random.Shared.Next(stages.Length)]}",
+        }, env.Token));
+        return r.IsSuccessStatusCode;
+    });
+
+    foreach (var name in selected)
+    {
+        Console.WriteLine($"Running {name} ({o.Connections} connections, {o.Duration.TotalSeconds:0} s) ...");
+        var figures = name switch
         {
-            using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/bookings?limit=20", env.Token));
-            return r.StatusCode == HttpStatusCode.OK;
-        }),
-        "booking-create" => await BookingCreateAsync(),
-        "hold-confirm" => await HoldConfirmAsync(),
-        "booking-race" => await BookingRaceAsync(),
-        "order-create" => await OrderCreateAsync(),
-        "events-search" => await EventsSearchAsync(),
-        "tables-search" => await TablesSearchAsync(),
-        "login" => await LoadRunner.RunAsync(name, o with { Connections = Math.Min(o.Connections, 4) }, env.Cpu, async (w, i) =>
+            "stage-get" => await LoadRunner.RunAsync(name, o, env.Cpu, async (w, i) =>
+            {
+                using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, $"/api/stages/{stages[Random.Shared.Next(stages.Length)]}", env.Token));
+                return r.StatusCode == HttpStatusCode.OK;
+            }),
+            "raw-baseline" => await RawBaselineAsync(),
+            "db-limit" => await DbLimitAsync(),
+            "bookings-list" => await LoadRunner.RunAsync(name, o, env.Cpu, async (w, i) =>
+            {
+                using var r = await env.Http.SendAsync(env.Request(HttpMethod.Get, "/api/bookings?limit=20", env.Token));
+                return r.StatusCode == HttpStatusCode.OK;
+            }),
+            "booking-create" => await BookingCreateAsync(),
+            "hold-confirm" => await HoldConfirmAsync(),
+            "booking-race" => await BookingRaceAsync(),
+            "order-create" => await OrderCreateAsync(),
+            "events-search" => await EventsSearchAsync(),
+            "tables-search" => await TablesSearchAsync(),
+            "login" => await LoadRunner.RunAsync(name, o with { Connections = Math.Min(o.Connections, 4) }, env.Cpu, async (w, i) =>
+            {
+                using var r = await env.Http.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = BenchEnvironment.Password });
+                return r.StatusCode == HttpStatusCode.OK;
+            }, "PBKDF2-SHA256 600k iterations per request; at most 4 connections"),
+            "chat-fanout" => await ChatFanoutAsync(),
+            _ => throw new UnreachableException(),
+        };
+        if (variant is not null)
         {
-            using var r = await env.Http.PostAsJsonAsync("/api/auth/login", new { username = "admin", password = BenchEnvironment.Password });
-            return r.StatusCode == HttpStatusCode.OK;
-        }, "PBKDF2-SHA256 600k iterations per request; at most 4 connections"),
-        "chat-fanout" => await ChatFanoutAsync(),
-        _ => throw new UnreachableException(),
-    };
-    results.Add(figures);
-    Print([figures]);
+            figures = figures with { Scenario = $"{figures.Scenario} [telemetry {variant}]" };
+        }
+
+        results.Add(figures);
+        Print([figures]);
+    }
+}
+
+if (sink is not null)
+{
+    TelemetryCost(results, sink);
 }
 
 Console.WriteLine();
@@ -147,10 +173,9 @@ async Task<Figures> BookingCreateAsync()
     // Every request a distinct free slot: request n books stage n mod 1000, hour (n / 1000) mod 23, a day further
     // for every 23,000 requests, starting far beyond the other scenarios' dates.
     var today = DateOnly.FromDateTime(DateTime.UtcNow);
-    long counter = 0;
     return await LoadRunner.RunAsync("booking-create", o, env.Cpu, async (w, i) =>
     {
-        var n = Interlocked.Increment(ref counter);
+        var n = Interlocked.Increment(ref bookings);
         var k = n / stages.Length;
         var date = today.AddDays(1000 + (int)(k / 23));
         var hour = (int)(k % 23);
@@ -172,10 +197,9 @@ async Task<Figures> HoldConfirmAsync()
     // are counted under that user's row lock (Holds:MaxActivePerUser), which would otherwise serialise every request.
     var tokens = await env.NewUserTokensAsync(o.Connections);
     var today = DateOnly.FromDateTime(DateTime.UtcNow);
-    long counter = 0;
     return await LoadRunner.RunAsync("hold-confirm", o, env.Cpu, async (w, i) =>
     {
-        var n = Interlocked.Increment(ref counter);
+        var n = Interlocked.Increment(ref bookings);
         var k = n / stages.Length;
         var date = today.AddDays(3000 + (int)(k / 23));
         var hour = (int)(k % 23);
@@ -359,6 +383,28 @@ async Task<Figures> ChatFanoutAsync()
 
     return new Figures("chat-fanout", sockets * messages / elapsed, 0, 0, 0, 0, sockets * messages, 0,
         $"{messages} messages from 20 senders to {sockets} sockets: deliveries per second");
+}
+
+// Per scenario, the median requests/s and service CPU per request with telemetry on and off, and their ratio.
+static void TelemetryCost(List<Figures> results, TelemetrySink sink)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Telemetry on vs off (medians; {sink.Describe()}):");
+    static double Median(IEnumerable<double> values) => values.Order().ToArray() is { Length: > 0 } v ? (v[(v.Length - 1) / 2] + v[v.Length / 2]) / 2 : double.NaN;
+    foreach (var scenario in results.Select(f => f.Scenario.Split(" [telemetry ")[0]).Distinct())
+    {
+        var on = results.Where(f => f.Scenario == $"{scenario} [telemetry on]").ToList();
+        var off = results.Where(f => f.Scenario == $"{scenario} [telemetry off]").ToList();
+        if (on.Count == 0 || off.Count == 0)
+        {
+            continue;
+        }
+
+        var (onRps, offRps) = (Median(on.Select(f => f.RequestsPerSecond)), Median(off.Select(f => f.RequestsPerSecond)));
+        var (onUs, offUs) = (Median(on.Select(f => f.Cpu?.ServiceUs ?? 0)), Median(off.Select(f => f.Cpu?.ServiceUs ?? 0)));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{scenario,-24} on {onRps,8:0} req/s ({on.Count} runs: {string.Join(", ", on.Select(f => f.RequestsPerSecond.ToString("0", CultureInfo.InvariantCulture)))}), svc {onUs:0.0} µs  off {offRps,8:0} req/s ({off.Count} runs: {string.Join(", ", off.Select(f => f.RequestsPerSecond.ToString("0", CultureInfo.InvariantCulture)))}), svc {offUs:0.0} µs  on/off {onRps / offRps:0.000}"));
+    }
 }
 
 static void Print(IEnumerable<Figures> rows)

@@ -67,6 +67,11 @@ public sealed class StartupSettingsTests(SlicesFixture fx)
     [InlineData("ConnectionStrings:ReadReplica", "Hots=standby", "ConnectionStrings:ReadReplica is not a valid connection string: Couldn't set hots (Parameter 'hots')")]
     [InlineData("ConnectionStrings:ReadReplica", "Host=a,,b;Database=slices", "ConnectionStrings:ReadReplica must name its hosts (Host=standby or Host=standby-1,standby-2:5433).")]
     [InlineData("ConnectionStrings:ReadReplica", "Database=slices", "ConnectionStrings:ReadReplica must name its hosts (Host=standby or Host=standby-1,standby-2:5433).")]
+    [InlineData("Telemetry:Enabled", "maybe", "Failed to convert configuration value 'maybe' at 'Telemetry:Enabled' to type 'System.Boolean'.")]
+    [InlineData("Telemetry:MetricsUrl", "9464", "Telemetry:MetricsUrl must be an http URL with a port and no path (http://0.0.0.0:9464), not '9464'.")]
+    [InlineData("Telemetry:MetricsUrl", "http://127.0.0.1:9464/metrics", "Telemetry:MetricsUrl must be an http URL with a port and no path (http://0.0.0.0:9464), not 'http://127.0.0.1:9464/metrics'.")]
+    [InlineData("Telemetry:SampleInterval", "00:00:00", "Telemetry:SampleInterval must be between 00:00:00.1 and 01:00:00, not 00:00:00.")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317", "OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http(s) URL, not 'collector:4317'.")]
     public async Task A_bad_value_stops_the_start_up_with_one_line_naming_the_key(string key, string value, string expected)
     {
         var (exitCode, errors) = await StartWithAsync(key, value);

@@ -11,7 +11,7 @@ namespace Slices.Api.Common.Auth;
 // down the cache is empty and every check goes to the database; entries also expire after a minute as a backstop.
 public sealed class SessionCache(NpgsqlDataSource db, TimeProvider clock) : IPgSubscriber
 {
-    private readonly NotifiedCache<Guid, Entry> entries = new(clock, TimeSpan.FromMinutes(1), 100_000);
+    private readonly NotifiedCache<Guid, Entry> entries = new("session", clock, TimeSpan.FromMinutes(1), 100_000);
 
     // The user's role while the session is live and the user active; null once it has ended.
     public async Task<string?> LiveRoleAsync(Guid sid, long sub, CancellationToken ct)

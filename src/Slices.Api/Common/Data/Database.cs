@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 
 using Slices.Api.Common;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Data;
 
@@ -39,7 +40,7 @@ public static class Database
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         TypeHandlers.Register();
         var cs = Tuned(new NpgsqlConnectionStringBuilder(connectionString)).ConnectionString;
-        services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(cs).WithSqlTracing().Build());
         services.AddHostedService<PgListener>();
         return services;
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Data;
 
@@ -11,10 +12,13 @@ namespace Slices.Api.Common.Data;
 // A value read while an eviction happens is not kept: every eviction moves a generation, and a value is kept only if
 // the generation it was read under still holds after it has been stored (an eviction that lands between that check and
 // the store would otherwise find nothing to remove, and leave the stale value behind).
-public sealed class NotifiedCache<TKey, TValue>(TimeProvider clock, TimeSpan lifetime, int capacity)
+//
+// Every lookup counts as a hit or a miss in `slices.cache.lookups`, tagged with name.
+public sealed class NotifiedCache<TKey, TValue>(string name, TimeProvider clock, TimeSpan lifetime, int capacity)
     where TKey : notnull
     where TValue : class
 {
+    private readonly KeyValuePair<string, object?> cacheTag = new("cache", name);
     private readonly ConcurrentDictionary<TKey, Entry> entries = new();
     private long generation;
     private volatile bool listening;
@@ -36,9 +40,11 @@ public sealed class NotifiedCache<TKey, TValue>(TimeProvider clock, TimeSpan lif
     {
         if (TryGet(key, out var hit))
         {
+            Telemetry.CacheLookups.Add(1, cacheTag, Hit);
             return hit;
         }
 
+        Telemetry.CacheLookups.Add(1, cacheTag, Miss);
         var before = Interlocked.Read(ref generation);
         var at = clock.GetUtcNow();
         var value = await load(ct);
@@ -98,6 +104,9 @@ public sealed class NotifiedCache<TKey, TValue>(TimeProvider clock, TimeSpan lif
         listening = false;
         EvictAll();
     }
+
+    private static readonly KeyValuePair<string, object?> Hit = new("result", "hit");
+    private static readonly KeyValuePair<string, object?> Miss = new("result", "miss");
 
     private sealed record Entry(TValue Value, DateTimeOffset At);
 }

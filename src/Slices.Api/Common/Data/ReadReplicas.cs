@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Data;
 
@@ -174,7 +175,7 @@ public sealed class Standby(string name, NpgsqlDataSource source)
     public static Standby Create(string connectionString)
     {
         var csb = new NpgsqlConnectionStringBuilder(connectionString);
-        return new($"{csb.Host}:{csb.Port}", NpgsqlDataSource.Create(connectionString));
+        return new($"{csb.Host}:{csb.Port}", new NpgsqlDataSourceBuilder(connectionString).WithSqlTracing().Build());
     }
 
     public NpgsqlDataSource Source => source;

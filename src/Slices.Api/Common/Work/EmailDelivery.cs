@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Dapper;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Npgsql;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Work;
 
@@ -35,13 +37,22 @@ public sealed class EmailDelivery(NpgsqlDataSource db, IOptions<EmailOptions> op
 
         var message = ToMime(email);
         var settings = options.Value;
-        if (string.IsNullOrWhiteSpace(settings.Smtp.Host))
+        var transport = string.IsNullOrWhiteSpace(settings.Smtp.Host) ? "pickup" : "smtp";
+        // A child of the job's span.
+        using (var activity = Telemetry.Source.StartActivity("email.send"))
         {
-            await WriteToPickupAsync(message, email, settings.PickupDirectory!, ct);
-        }
-        else
-        {
-            await SendAsync(message, settings.Smtp, ct);
+            activity?.SetTag("email.transport", transport);
+            var sent = false;
+            try
+            {
+                await (transport == "pickup" ? WriteToPickupAsync(message, email, settings.PickupDirectory!, ct) : SendAsync(message, settings.Smtp, ct));
+                sent = true;
+            }
+            finally
+            {
+                activity.Outcome(sent ? "sent" : "failed", sent);
+                Telemetry.EmailDeliveries.Add(1, new TagList { { "transport", transport }, { "outcome", sent ? "sent" : "failed" } });
+            }
         }
 
         await conn.ExecuteAsync(new CommandDefinition(

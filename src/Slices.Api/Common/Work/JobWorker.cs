@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Slices.Api.Common.Data;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Work;
 
@@ -213,6 +215,10 @@ public sealed class JobWorker(
     {
         var token = claimed.LockToken;
         var job = claimed.ToJob();
+        // A trace of its own per run (the enqueuing request's trace is not stored with the job).
+        using var activity = Telemetry.Source.StartActivity($"job {job.Kind}", ActivityKind.Consumer);
+        activity?.SetTag("job.id", job.Id).SetTag("job.kind", job.Kind).SetTag("job.attempt", job.Attempt);
+        var started = Stopwatch.GetTimestamp();
         await using var scope = scopes.CreateAsyncScope();
         var handler = JobKinds.Resolve(scope.ServiceProvider, job.Kind)!;
         using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(running.Token);
@@ -241,6 +247,7 @@ public sealed class JobWorker(
             await heartbeat;
             await RecordAsync(HandBack, new { id = job.Id, token, now = Now(), error = "Interrupted by shutdown; handed back to the queue." });
             logger.LogWarning("Job {JobId} ({Kind}) interrupted by shutdown; handed back to the queue", job.Id, job.Kind);
+            Finished(activity, job, "released", started);
             return;
         }
         catch (PermanentJobFailureException e)
@@ -265,6 +272,7 @@ public sealed class JobWorker(
         if (error is null)
         {
             await RecordAsync(Succeed, new { id = job.Id, token, now = Now() });
+            Finished(activity, job, "succeeded", started);
             return;
         }
 
@@ -278,6 +286,7 @@ public sealed class JobWorker(
             var deferredAt = Now();
             await RecordAsync(Defer, new { id = job.Id, token, now = deferredAt, runAt = deferredAt + delay, error });
             logger.LogInformation("Job {JobId} ({Kind}) deferred until {RunAt:O}: {Reason}", job.Id, job.Kind, deferredAt + delay, error);
+            Finished(activity, job, "deferred", started);
             return;
         }
 
@@ -285,6 +294,7 @@ public sealed class JobWorker(
         var now = Now();
         var retryAt = now + RetryDelay(job.Attempt, settings, Random.Shared.NextDouble());
         var recorded = await RecordAsync(Fail, new { id = job.Id, token, now, final, retryAt, error });
+        Finished(activity, job, final ? "failed" : "retried", started, error);
         if (!final)
         {
             logger.LogWarning("Job {JobId} ({Kind}) attempt {Attempt}/{MaxAttempts} failed, retrying at {RetryAt:O}: {Error}",
@@ -309,6 +319,15 @@ public sealed class JobWorker(
     }
 
     private DateTime Now() => clock.GetUtcNow().UtcDateTime;
+
+    // The run's outcome on its span (an error unless it succeeded, was deferred or handed back) and in the job metrics.
+    private static void Finished(Activity? activity, Job job, string outcome, long started, string? error = null)
+    {
+        activity.Outcome(outcome, error is null, error);
+        var tags = new TagList { { "job.kind", job.Kind }, { "outcome", outcome } };
+        Telemetry.JobsFinished.Add(1, tags);
+        Telemetry.JobDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+    }
 
     // Writes an outcome only while the claim still holds the job: a worker that lost its lease changes nothing.
     private async Task<bool> RecordAsync(string sql, object args)

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using Dapper;
 using Npgsql;
 using Slices.Api.Common.Data;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Common.Work;
 
@@ -40,6 +42,9 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
             throw new PermanentJobFailureException("Webhooks are delivered to http(s) URLs only.");
         }
 
+        // A child of the job's span; HttpClient's own span for the POST is a child of this one.
+        using var activity = Telemetry.Source.StartActivity("webhook.deliver");
+        activity?.SetTag("webhook.delivery_id", delivery.DeliveryId.ToString()).SetTag("webhook.event_type", delivery.EventType);
         var attemptedAt = clock.GetUtcNow().UtcDateTime;
         var started = clock.GetTimestamp();
         int? status = null;
@@ -68,6 +73,9 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
 
         var duration = (int)clock.GetElapsedTime(started).TotalMilliseconds;
         var delivered = status is >= 200 and < 300;
+        activity?.SetTag("http.response.status_code", status);
+        activity.Outcome(delivered ? "delivered" : "failed", delivered, error ?? $"The receiver answered {status}.");
+        Telemetry.WebhookAttempts.Add(1, new TagList { { "event_type", delivery.EventType }, { "outcome", delivered ? "delivered" : "failed" } });
         const string log = """
             INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, response_snippet, duration_ms)
             VALUES (@Id, @attemptedAt, @status, @error, @snippet, @duration);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Features.Chat;
 
@@ -58,7 +59,11 @@ public sealed class ChatConnections
     public void Add(ChatConnection c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        open[c] = true;
+        if (open.TryAdd(c, true))
+        {
+            Telemetry.ChatSockets.Add(1);
+        }
+
         // Both sides write, then read with a full fence between: a socket CloseAll's pass missed sees the flag here.
         if (Interlocked.CompareExchange(ref stopping, 0, 0) == 1)
         {
@@ -66,7 +71,13 @@ public sealed class ChatConnections
         }
     }
 
-    public void Remove(ChatConnection c) => open.TryRemove(c, out _);
+    public void Remove(ChatConnection c)
+    {
+        if (open.TryRemove(c, out _))
+        {
+            Telemetry.ChatSockets.Add(-1);
+        }
+    }
 
     public bool IsEmpty => open.IsEmpty;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Slices.Api.Common.Data;
+using Slices.Api.Common.Observability;
 
 namespace Slices.Api.Features.Chat;
 
@@ -65,6 +67,9 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
             return;
         }
 
+        // A trace of its own per message (NOTIFY carries only the id, not the sender's trace).
+        using var activity = Telemetry.Source.StartActivity("chat.fanout", ActivityKind.Consumer);
+        activity?.SetTag("chat.message_id", id);
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await ChatRooms.ReadForDeliveryAsync(conn, id, ct) is not { } delivery)
         {
@@ -75,13 +80,18 @@ public sealed class ChatFanout(NpgsqlDataSource db, ChatConnections connections,
 
         var frame = JsonSerializer.SerializeToUtf8Bytes(message, json.Value.SerializerOptions);
         var targets = message.Room is { } room ? connections.InRoom(room) : connections.OfUsers(message.From.Id, message.To!.Value);
+        var sent = 0;
         foreach (var c in targets)
         {
             // Members come sorted from the query.
             if (members is null || Array.BinarySearch(members, c.UserId) >= 0)
             {
                 c.Send(frame);
+                sent++;
             }
         }
+
+        activity?.SetTag("chat.sockets", sent);
+        Telemetry.ChatFrames.Add(sent);
     }
 }

@@ -13,7 +13,7 @@ namespace Slices.Api.Features.Stages;
 // nothing is cached.
 public sealed class StageCache(NpgsqlDataSource db, TimeProvider clock) : IPgSubscriber
 {
-    private readonly NotifiedCache<long, Versioned<Stage>> stages = new(clock, TimeSpan.FromMinutes(1), 10_000);
+    private readonly NotifiedCache<long, Versioned<Stage>> stages = new("stage", clock, TimeSpan.FromMinutes(1), 10_000);
 
     // From memory, or read and kept.
     public Task<Versioned<Stage>?> FindAsync(long id, CancellationToken ct) => stages.GetOrLoadAsync(id, token => ReadAsync(id, token), ct);
