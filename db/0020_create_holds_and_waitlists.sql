@@ -55,10 +55,11 @@ CREATE TABLE holds (
 );
 CREATE INDEX holds_user_id ON holds (user_id, id);
 CREATE INDEX holds_active_user_id ON holds (user_id) WHERE status = 'active';
-CREATE INDEX holds_active_stage ON holds (stage_id, date) WHERE status = 'active';
-CREATE INDEX holds_active_training ON holds (training_id) WHERE status = 'active';
-CREATE INDEX holds_active_cassette ON holds (cassette_id) WHERE status = 'active';
-CREATE INDEX holds_active_table ON holds (table_id) WHERE status = 'active';
+-- What the due-hold sweeps read, one index a kind: a hold is written into its own kind's only.
+CREATE INDEX holds_active_stage ON holds (stage_id, date) WHERE status = 'active' AND kind = 'stage_slot';
+CREATE INDEX holds_active_training ON holds (training_id) WHERE status = 'active' AND kind = 'training_place';
+CREATE INDEX holds_active_cassette ON holds (cassette_id) WHERE status = 'active' AND kind = 'cassette';
+CREATE INDEX holds_active_table ON holds (table_id) WHERE status = 'active' AND kind = 'restaurant_table';
 
 -- Stage slots: placeholders live among the bookings, hidden from every booking route (Bookings.Visible).
 ALTER TABLE bookings ADD COLUMN hold_id bigint REFERENCES holds (id) ON DELETE CASCADE;
