@@ -68,13 +68,34 @@ public static class ConfirmHold
     {
         private const string SetLocation = "UPDATE holds SET location = @location WHERE id = @id";
 
+        // A stage slot's placeholder becomes the booking in place, before the hold ends (its trigger then finds no
+        // placeholder to give back): the booking is written once, not deleted and inserted again with the stage's
+        // rules read a second time. They held when the slot was held, under the stage's lock that the confirm holds
+        // again; only the start can have passed since, and then this matches nothing and the ordinary create answers.
+        private const string Adopt = $"""
+            UPDATE bookings b SET hold_id = NULL, created_at = @now
+            FROM holds h
+            WHERE b.hold_id = h.id AND h.id = @id AND h.user_id = @user AND h.status = 'active' AND h.expires_at > @now
+              AND b.date + b.start_time > @localNow
+            RETURNING {Bookings.Columns}
+            """;
+
+        private const string Converted = "UPDATE holds SET status = 'converted', ended_at = @now, location = @location WHERE id = @id";
+
         public async ValueTask<Result<Confirmed>> Handle(ConfirmHoldCommand c, CancellationToken ct)
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var args = new { id = c.Id, user = c.Caller.Id, now, to = HoldStatus.Converted, IfMatch = (long?)null };
+            var args = new { id = c.Id, user = c.Caller.Id, now, localNow = clock.GetLocalNow().DateTime, to = HoldStatus.Converted, IfMatch = (long?)null };
             return await db.InTransactionAsync<Result<Confirmed>>(async (conn, tx) =>
             {
                 await conn.ExecuteAsync(new CommandDefinition(Holds.LockTarget, args, tx, cancellationToken: ct));
+                if (await Bookings.ReadAsync(conn, Adopt, args, ct, tx) is { Value: var adopted })
+                {
+                    var location = $"/api/bookings/{adopted.Id}";
+                    await conn.ExecuteAsync(new CommandDefinition(Converted, new { id = c.Id, now, location }, tx, cancellationToken: ct));
+                    return new Confirmed(location, adopted);
+                }
+
                 if ((await Holds.QueryAsync(conn, Holds.EndActive, args, ct, tx)).SingleOrDefault()?.Value is not { } hold)
                 {
                     return await Holds.NotActiveAsync(conn, tx, c.Id, c.Caller.Id, now, ct);

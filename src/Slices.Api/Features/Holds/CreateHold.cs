@@ -101,12 +101,12 @@ public static class CreateHold
 
     public sealed class Handler(NpgsqlDataSource db, Jobs jobs, HoldSettings settings, TimeProvider clock) : ICommandHandler<CreateHoldRequest, Result<Hold>>
     {
-        // The user's row is locked while their active holds are counted, so parallel requests cannot pass the limit together.
-        private const string LockUser = "SELECT 1 FROM users WHERE id = @user FOR NO KEY UPDATE";
-
+        // The user's active holds are counted under a lock of the user's own, so parallel requests cannot pass the limit
+        // together: a transaction-level advisory lock (no row is written for it), in a key space of the holds' own.
         private const string CountActive = """
+            SELECT pg_advisory_xact_lock(1752395890, (@user % 2147483647)::int);
             SELECT count(*) AS count, min(expires_at) AS first_expiry
-            FROM holds WHERE user_id = @user AND status = 'active' AND NOT offer AND expires_at > @now
+            FROM holds WHERE user_id = @user AND status = 'active' AND NOT offer AND expires_at > @now;
             """;
 
         private const string Training = """
@@ -128,8 +128,13 @@ public static class CreateHold
             return await db.InTransactionAsync<Result<Hold>>(async (conn, tx) =>
             {
                 var args = new { user = c.Caller.Id, now };
-                await conn.ExecuteAsync(new CommandDefinition(LockUser, args, tx, cancellationToken: ct));
-                var active = await conn.QuerySingleAsync<ActiveHolds>(new CommandDefinition(CountActive, args, tx, cancellationToken: ct));
+                ActiveHolds active;
+                await using (var counted = await conn.QueryMultipleAsync(new CommandDefinition(CountActive, args, tx, cancellationToken: ct)))
+                {
+                    await counted.ReadAsync();
+                    active = await counted.ReadSingleAsync<ActiveHolds>();
+                }
+
                 if (active.Count >= settings.MaxActivePerUser)
                 {
                     var wait = (int)Math.Ceiling((active.FirstExpiry!.Value - now).TotalSeconds);
