@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -18,6 +19,13 @@ public sealed class SlicesFixture : IAsyncLifetime
     public const string SigningKey = "slices-test-signing-key-0123456789-abcdefghijklmnop";
 
     private string? adminToken;
+
+    // Every host in this process makes its framework meters (ASP.NET Core's request duration, …) from this one factory,
+    // which no host disposes. With a factory of its own each, a host stopping disposes meters named like the ones of the
+    // hosts still running, and OpenTelemetry then drops the metric streams all of them share: a running host's
+    // /metrics loses those series (open-telemetry/opentelemetry-dotnet#6412). One instance a process, as in production.
+    private static readonly IMeterFactory SharedMeters =
+        new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
     public TestDatabase Database { get; private set; } = null!;
 
@@ -49,6 +57,7 @@ public sealed class SlicesFixture : IAsyncLifetime
             }
 
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+            b.ConfigureTestServices(s => s.AddSingleton(SharedMeters));
             if (services is not null)
             {
                 b.ConfigureTestServices(services);
