@@ -78,10 +78,11 @@ public sealed class StandbyFixture : IAsyncLifetime
         return await cmd.ExecuteScalarAsync();
     }
 
-    // Runs sql on the primary, then answers the primary's WAL position, as a write's X-Slices-Lsn would.
+    // Runs sql on the primary, then answers the primary's WAL position, as a write's X-Slices-Lsn would. Unpooled, as
+    // the standby's: the primary is restarted too.
     public async Task<string> PrimarySqlAsync(string sql, params object[] args)
     {
-        await using var conn = new NpgsqlConnection(PrimaryConnectionString);
+        await using var conn = new NpgsqlConnection(PrimaryConnectionString + ";Pooling=false");
         await conn.OpenAsync();
         await using (var cmd = new NpgsqlCommand(sql, conn))
         {

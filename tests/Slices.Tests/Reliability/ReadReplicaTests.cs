@@ -131,6 +131,74 @@ public sealed class ReadReplicaTests(StandbyFixture replica, SlicesFixture fx) :
     }
 
     [Fact]
+    public async Task With_the_primary_down_the_standby_serves_public_reads_within_the_bound_everything_else_is_a_fast_503_and_all_heals()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var strict = await replica.StartHostAsync(TimeSpan.FromSeconds(1));
+        using var strictApi = new ApiClient(strict.Server.CreateClient());
+        var strictReplicas = strict.Services.GetRequiredService<ReadReplicas>();
+        await StandbyFixture.UntilServingAsync(replica.Replicas);
+        await StandbyFixture.UntilServingAsync(strictReplicas);
+        var user = await Api.SignUpAsync();
+        var admin = (await Api.LogInAsync(SlicesFixture.AdminUsername, SlicesFixture.AdminPassword)).Token;
+        var label = $"replica outage {Guid.NewGuid():N}"[..40];
+        (await Api.PostAsync("/api/restaurant/tables", new { label, kind = "regular", seats = 4, can_be_booked = true, price = 25m }, admin)).Is(HttpStatusCode.Created);
+        await Eventually.HoldsAsync(async () => (long)(await replica.StandbySqlAsync($"SELECT count(*) FROM restaurant_tables WHERE label = '{label}'"))! == 1, () => "not replayed");
+
+        await replica.Primary.StopAsync();
+        try
+        {
+            // The fixture's host (a one-minute bound): a public list that tolerates staleness is the standby's, and has
+            // what the standby had replayed.
+            Assert.Contains(label, await ReadAsync("/api/restaurant/tables?limit=500", token: null));
+
+            // Writes, and every signed-in request (the session is the primary's), are fast 503s on both hosts.
+            foreach (var call in new Func<Task<Reply>>[]
+            {
+                () => Api.GetAsync("/api/users/me", user.Token),
+                () => Api.GetAsync("/api/cassettes", user.Token),
+                () => Api.PostAsync("/api/cassettes", new { title = label, director = "Ann Director", released = "1984-10-26", quantity = 1 }, admin),
+                () => strictApi.GetAsync("/api/users/me", user.Token),
+            })
+            {
+                AssertFastUnavailable(await TimedAsync(call));
+            }
+
+            // The strict host (a one-second bound) cannot know its standby fresh without the primary's samples: once
+            // the bound has passed, it stops using it, and the same public read is a fast 503 there too.
+            await Eventually.HoldsAsync(() => !strictReplicas.Standbys.Any(s => s.IsFresh(Environment.TickCount64, strictReplicas.MaxLag)), () => "the standby is still in use");
+            AssertFastUnavailable(await TimedAsync(() => strictApi.GetAsync("/api/restaurant/tables?limit=500")));
+        }
+        finally
+        {
+            await replica.Primary.StartAgainAsync(durable: true, ct);
+        }
+
+        Reply? last = null;
+        await Eventually.HoldsAsync(async () => (last = await Api.GetAsync("/api/users/me", user.Token)).Status == HttpStatusCode.OK,
+            () => $"{last?.Status} {last?.Body?.ToJsonString()}", seconds: 20);
+        (await strictApi.GetAsync("/api/users/me", user.Token)).Is(HttpStatusCode.OK);
+        await StandbyFixture.UntilServingAsync(replica.Replicas);
+        await StandbyFixture.UntilServingAsync(strictReplicas);
+        Assert.Contains(label, await ReadAsync(strictApi, "/api/restaurant/tables?limit=500", token: null));
+    }
+
+    private static async Task<(Reply Reply, TimeSpan Took)> TimedAsync(Func<Task<Reply>> call)
+    {
+        var sw = Stopwatch.StartNew();
+        var reply = await call();
+        return (reply, sw.Elapsed);
+    }
+
+    private static void AssertFastUnavailable((Reply Reply, TimeSpan Took) answer)
+    {
+        var (reply, took) = answer;
+        Assert.True(took < TimeSpan.FromSeconds(6), $"an outage answer took {took.TotalSeconds:0.0} s");
+        reply.IsProblem(HttpStatusCode.ServiceUnavailable, "database_unavailable");
+        Assert.NotNull(reply.Header("Retry-After"));
+    }
+
+    [Fact]
     public async Task Without_a_read_replica_a_write_answers_no_wal_position()
     {
         var created = (await fx.Api.PostAsync("/api/cassettes", new { title = $"no replica {Guid.NewGuid():N}", director = "Ann Director", released = "1984-10-26", quantity = 1 },
@@ -155,9 +223,9 @@ public sealed class ReadReplicaTests(StandbyFixture replica, SlicesFixture fx) :
         Assert.NotNull(paths["/api/bookings/{id}"]!["patch"]!["responses"]!["200"]!["headers"]![ReadYourWrites.Header]);
     }
 
-    private Task<string> ReadAsync(string url, string token, Dictionary<string, string>? headers = null) => ReadAsync(Api, url, token, headers);
+    private Task<string> ReadAsync(string url, string? token, Dictionary<string, string>? headers = null) => ReadAsync(Api, url, token, headers);
 
-    private static async Task<string> ReadAsync(ApiClient api, string url, string token, Dictionary<string, string>? headers = null) =>
+    private static async Task<string> ReadAsync(ApiClient api, string url, string? token, Dictionary<string, string>? headers = null) =>
         (await api.GetAsync(url, token, headers)).Is(HttpStatusCode.OK).Body!.ToJsonString();
 
     // Writes something the route lists (marked with marker where it has a text) and answers the list's URL, the write's
