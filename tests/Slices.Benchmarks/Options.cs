@@ -30,8 +30,8 @@ public sealed record Options(string Scenario, TimeSpan Duration, TimeSpan Warmup
                 var other => throw new ArgumentException($"--transport is tcp or unix, not '{other}'."),
             },
             Get("--telemetry", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var variants
-                && variants.All(v => v is "on" or "off")
+                && variants.All(v => v.Split('+')[0] is "on" or "off" && v.Split('+').Skip(1).All(e => e.IndexOf('=', StringComparison.Ordinal) > 0))
                 ? variants
-                : throw new ArgumentException($"--telemetry is a list of on and off (on,off), not '{Get("--telemetry", string.Empty)}'."));
+                : throw new ArgumentException($"--telemetry is a list of on and off (on,off), each optionally with +NAME=VALUE settings for the service (on+OTEL_TRACES_SAMPLER=always_off), not '{Get("--telemetry", string.Empty)}'."));
     }
 }

@@ -44,25 +44,38 @@ public sealed class TelemetrySink : IAsyncDisposable
         return sink;
     }
 
-    // The service's environment for a variant ("on" or "off"); for "on", scraping of its metrics address starts.
+    // The service's environment for a variant: "on" or "off", then any +NAME=VALUE settings added to it
+    // (on+OTEL_TRACES_SAMPLER=always_off); for "on", scraping of its metrics address starts.
     public async Task<Dictionary<string, string>> VariantAsync(string variant)
     {
         await StopScrapingAsync();
-        if (variant == "off")
+        var parts = variant.Split('+');
+        Dictionary<string, string> settings;
+        if (parts[0] == "off")
         {
-            return new() { ["Telemetry__Enabled"] = "false" };
+            settings = new() { ["Telemetry__Enabled"] = "false" };
+        }
+        else
+        {
+            var port = BenchEnvironment.FreePort();
+            scraping = new CancellationTokenSource();
+            scraper = ScrapeAsync(new Uri($"http://127.0.0.1:{port}/metrics"), scraping.Token);
+            settings = new()
+            {
+                ["Telemetry__Enabled"] = "true",
+                ["Telemetry__MetricsUrl"] = $"http://127.0.0.1:{port}",
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = address.ToString().TrimEnd('/'),
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            };
         }
 
-        var port = BenchEnvironment.FreePort();
-        scraping = new CancellationTokenSource();
-        scraper = ScrapeAsync(new Uri($"http://127.0.0.1:{port}/metrics"), scraping.Token);
-        return new()
+        foreach (var extra in parts.Skip(1))
         {
-            ["Telemetry__Enabled"] = "true",
-            ["Telemetry__MetricsUrl"] = $"http://127.0.0.1:{port}",
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = address.ToString().TrimEnd('/'),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-        };
+            var eq = extra.IndexOf('=', StringComparison.Ordinal);
+            settings[extra[..eq]] = extra[(eq + 1)..];
+        }
+
+        return settings;
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture, $"OTLP received {ReceivedBytes / 1024.0 / 1024.0:0.0} MiB; {Scrapes} scrapes of /metrics");

@@ -39,12 +39,25 @@ public static class Db
     // in the benchmarks (README "Performance"): +25 % requests/s on GET /api/stages/{id}, because unprepared, the
     // parse and plan cost PostgreSQL as much CPU as the rest of the query (pgbench: 66k/s prepared, 34k/s unprepared).
     // Automatic preparation (Max Auto Prepare) stays off: see AddSlicesDatabase.
-    public static async Task<IReadOnlyList<T>> QueryPreparedAsync<T>(this NpgsqlConnection conn, string sql, NpgsqlTransaction? tx, CancellationToken ct, params NpgsqlParameter[] parameters)
+    // Hot writes prepare too where their plans cost (the holds' statements: README "A hold and its confirm"). sql may
+    // hold several statements, sent in one round trip: the rows are those of the statement after `leading` ones.
+    // Parameters carry their types (NpgsqlDbType where a value can be null), so that the prepared statement fits every
+    // call.
+    public static Task<IReadOnlyList<T>> QueryPreparedAsync<T>(this NpgsqlConnection conn, string sql, NpgsqlTransaction? tx, CancellationToken ct, params NpgsqlParameter[] parameters) =>
+        conn.QueryPreparedAsync<T>(sql, leading: 0, tx, ct, parameters);
+
+    public static async Task<IReadOnlyList<T>> QueryPreparedAsync<T>(
+        this NpgsqlConnection conn, string sql, int leading, NpgsqlTransaction? tx, CancellationToken ct, params NpgsqlParameter[] parameters)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
         cmd.Parameters.AddRange(parameters);
         await cmd.PrepareAsync(ct);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
+        for (var i = 0; i < leading; i++)
+        {
+            await reader.NextResultAsync(ct);
+        }
+
         var parse = reader.GetRowParser<T>();
         var rows = new List<T>();
         while (await reader.ReadAsync(ct))

@@ -65,6 +65,23 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
         }, tx, cancellationToken: ct));
     }
 
+    // For a write that queues a job per row it writes, in the same statement (a data-modifying WITH) and so in no
+    // round trip of its own: an INSERT … SELECT of a job of kind for each row of `rows`, with payload and run_at as SQL
+    // expressions over them, the default attempts, and @now (the statement's parameter) as created_at. It sends no
+    // wake-up: for jobs due later than Work:PollInterval, which idle workers find by themselves (see EnqueueAsync).
+    public string InsertEach(string kind, string rows, string payload, string runAt)
+    {
+        if (!kinds.Contains(kind))
+        {
+            throw new ArgumentException($"No job handler is registered for kind '{kind}'.", nameof(kind));
+        }
+
+        return $"""
+            INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, updated_at)
+            SELECT '{kind.Replace("'", "''", StringComparison.Ordinal)}', {payload}, {runAt}, {options.Value.MaxAttempts}, @now, @now FROM {rows}
+            """;
+    }
+
     // Puts a failed job back in the queue, due now, with a fresh set of attempts; false when it is not failed.
     public async Task<bool> RetryAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long id, CancellationToken ct)
     {

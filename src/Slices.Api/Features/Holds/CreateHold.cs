@@ -101,14 +101,6 @@ public static class CreateHold
 
     public sealed class Handler(NpgsqlDataSource db, Jobs jobs, HoldSettings settings, TimeProvider clock) : ICommandHandler<CreateHoldRequest, Result<Hold>>
     {
-        // The user's active holds are counted under a lock of the user's own, so parallel requests cannot pass the limit
-        // together: a transaction-level advisory lock (no row is written for it), in a key space of the holds' own.
-        private const string CountActive = """
-            SELECT pg_advisory_xact_lock(1752395890, (@user % 2147483647)::int);
-            SELECT count(*) AS count, min(expires_at) AS first_expiry
-            FROM holds WHERE user_id = @user AND status = 'active' AND NOT offer AND expires_at > @now;
-            """;
-
         private const string Training = """
             SELECT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = t.group_id AND gm.user_id = @user) AS member,
                    EXISTS (SELECT 1 FROM training_enrollments e WHERE e.training_id = t.id AND e.user_id = @user) AS enrolled
@@ -127,22 +119,6 @@ public static class CreateHold
             var target = c.Target();
             return await db.InTransactionAsync<Result<Hold>>(async (conn, tx) =>
             {
-                var args = new { user = c.Caller.Id, now };
-                ActiveHolds active;
-                await using (var counted = await conn.QueryMultipleAsync(new CommandDefinition(CountActive, args, tx, cancellationToken: ct)))
-                {
-                    await counted.ReadAsync();
-                    active = await counted.ReadSingleAsync<ActiveHolds>();
-                }
-
-                if (active.Count >= settings.MaxActivePerUser)
-                {
-                    var wait = (int)Math.Ceiling((active.FirstExpiry!.Value - now).TotalSeconds);
-                    return new Failure(StatusCodes.Status429TooManyRequests, "too_many_holds",
-                        $"You have {active.Count} active holds, the most allowed; confirm or release one, or wait {wait} s for one to expire.")
-                    { RetryAfterSeconds = Math.Max(1, wait) };
-                }
-
                 // The target's own rules (a stage's opening hours, an unknown cassette, ...) are bad input for a hold:
                 // validation_failed naming the member as the hold calls it, with the rule's words.
                 if (await PrepareAsync(conn, tx, c, target, now, ct) is { } refused)
@@ -154,8 +130,17 @@ public static class CreateHold
                     };
                 }
 
-                var hold = await Holds.InsertAsync(conn, tx, target, c.Caller.Id, offer: false, now + ttl, now, ct);
-                await Holds.ScheduleExpiryAsync(jobs, conn, tx, hold.Id, hold.ExpiresAt, ct);
+                // The user's other active holds are counted as this one is written, under the user's lock: past the
+                // limit, the new one is rolled back with the rest of the transaction (no failure is committed).
+                var (hold, others, firstExpiry) = await Holds.InsertAsync(conn, tx, jobs, target, c.Caller.Id, offer: false, now + ttl, now, lockUser: true, ct);
+                if (others >= settings.MaxActivePerUser)
+                {
+                    var wait = (int)Math.Ceiling((firstExpiry!.Value - now).TotalSeconds);
+                    return new Failure(StatusCodes.Status429TooManyRequests, "too_many_holds",
+                        $"You have {others} active holds, the most allowed; confirm or release one, or wait {wait} s for one to expire.")
+                    { RetryAfterSeconds = Math.Max(1, wait) };
+                }
+
                 return hold;
             }, ct);
         }
@@ -202,8 +187,6 @@ public static class CreateHold
                     return null;
             }
         }
-
-        private sealed record ActiveHolds(long Count, DateTime? FirstExpiry);
 
         private sealed record TrainingRow(bool Member, bool Enrolled);
     }

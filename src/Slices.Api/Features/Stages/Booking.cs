@@ -69,6 +69,11 @@ public static class Bookings
         return row?.ToVersioned();
     }
 
+    // ReadAsync's row, from an explicitly prepared statement after `leading` ones sent in the same round trip.
+    public static async Task<Versioned<Booking>?> ReadPreparedAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, string sql, int leading, CancellationToken ct, params NpgsqlParameter[] parameters) =>
+        (await conn.QueryPreparedAsync<Row>(sql, leading, tx, ct, parameters)).SingleOrDefault()?.ToVersioned();
+
     public static async Task<IReadOnlyList<Booking>> ListAsync(NpgsqlConnection conn, string whereAndOrder, object args, CancellationToken ct)
     {
         var rows = await conn.QueryAsync<Row>(new CommandDefinition($"SELECT {Columns} FROM bookings b {whereAndOrder}", args, cancellationToken: ct));
@@ -103,8 +108,12 @@ public static class Bookings
             return Rule("booking_in_past", "date", "A booking must start in the future.");
         }
 
-        var hours = await conn.QuerySingleOrDefaultAsync<OpeningHours>(new CommandDefinition(
-            "SELECT open_time, close_time FROM stages WHERE id = @stage FOR NO KEY UPDATE", new { stage }, tx, cancellationToken: ct));
+        // One round trip: the lock and the hours, then the sweep. A rule broken below rolls the sweep back with the
+        // rest of the transaction (no failure is committed); it would have been done by the next write anyway.
+        // Prepared: the sweep's plan weighs the holds' partial indexes (~100 µs a time, pg_stat_statements).
+        var hours = (await conn.QueryPreparedAsync<OpeningHours>(LockAndSweep, tx, ct,
+            new NpgsqlParameter<long>("stage", stage), new NpgsqlParameter<DateOnly>("date", date), new NpgsqlParameter<DateTime>("now", clock.GetUtcNow().UtcDateTime))).SingleOrDefault();
+
         if (hours is null)
         {
             return Rule("unknown_stage", "stage", $"Stage {stage} does not exist.");
@@ -116,9 +125,13 @@ public static class Bookings
                 $"The stage is open from {Hhmm(hours.OpenTime)} to {Hhmm(hours.CloseTime)}.");
         }
 
-        await HoldRows.ExpireDueAsync(conn, tx, HoldRows.ExpireDueStageSlots, new { stage, date, now = clock.GetUtcNow().UtcDateTime }, ct);
         return null;
     }
+
+    private const string LockAndSweep = $"""
+        SELECT open_time, close_time FROM stages WHERE id = @stage FOR NO KEY UPDATE;
+        {HoldRows.ExpireDueStageSlots}
+        """;
 
     // The answer to a violated NoOverlap: a 409 naming the active booking that is in the way, found
     // after the fact (the database decided; this only explains). Another user's booking is named by id and time only.

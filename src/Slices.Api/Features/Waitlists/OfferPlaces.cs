@@ -157,8 +157,7 @@ public sealed class OfferPlaces(
     // job, the entry `offered`, and the email to a user who has an address.
     private async Task OfferAsync(NpgsqlConnection conn, NpgsqlTransaction tx, InLine next, HoldTarget target, string what, DateTime now, CancellationToken ct)
     {
-        var hold = await HoldRows.InsertAsync(conn, tx, target, next.UserId, offer: true, now + settings.OfferTtl, now, ct);
-        await HoldRows.ScheduleExpiryAsync(jobs, conn, tx, hold.Id, hold.ExpiresAt, ct);
+        var (hold, _, _) = await HoldRows.InsertAsync(conn, tx, jobs, target, next.UserId, offer: true, now + settings.OfferTtl, now, lockUser: false, ct);
         await conn.ExecuteAsync(new CommandDefinition(Offered, new { next.Id, hold = hold.Id, now }, tx, cancellationToken: ct));
         if (next.Email is { } email)
         {

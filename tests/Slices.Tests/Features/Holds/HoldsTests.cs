@@ -228,6 +228,25 @@ public sealed class HoldsTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task Twenty_parallel_holds_of_one_user_make_exactly_five_and_the_rest_are_429()
+    {
+        // Twenty cassettes: holds of one target would take turns on its row lock anyway; these meet only on the user's.
+        var alice = await fx.NewUserAsync();
+        var cassettes = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            cassettes.Add((await Catalogue.AddAsync(fx, quantity: 1))["id"]!.GetValue<long>());
+        }
+
+        var replies = await Task.WhenAll(cassettes.Select(c => fx.Api.HoldAsync(alice.Token, HoldTestData.Cassette(c, 1))));
+
+        Assert.Equal(5, replies.Count(r => r.Status == HttpStatusCode.Created));
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.Created), r => r.IsProblem(HttpStatusCode.TooManyRequests, "too_many_holds"));
+        Assert.Equal(5L, await HoldTestData.ScalarAsync<long>(fx.Database.ConnectionString, "SELECT count(*) FROM holds WHERE user_id = @Id AND status = 'active'", new { alice.Id }));
+        Assert.Equal(15, (await Task.WhenAll(cassettes.Select(c => Catalogue.StockAsync(fx, c)))).Sum());
+    }
+
+    [Fact]
     public async Task Members_of_other_kinds_sent_along_are_ignored()
     {
         var alice = await fx.NewUserAsync();
