@@ -45,6 +45,7 @@ HoldSettings holds;
 ShutdownSettings shutdown;
 ReadReplicaSettings readReplicas;
 TelemetrySettings telemetry;
+AppSettings appSettings;
 try
 {
     // Every setting is read here, once: a bad value stops the start-up with one line naming its key. Before the
@@ -55,6 +56,7 @@ try
     housekeeping = HousekeepingSettings.Load(builder.Configuration);
     chat = ChatSettings.Load(builder.Configuration);
     work = WorkSetup.Load(builder.Configuration, builder.Environment);
+    appSettings = AppSettings.Load(builder.Configuration);
     restaurant = RestaurantSetup.Load(builder.Configuration);
     holds = HoldSettings.Load(builder.Configuration);
     shutdown = ShutdownSettings.Load(builder.Configuration);
@@ -98,6 +100,7 @@ builder.Services.AddMediator(o =>
 builder.Services.AddValidators();
 builder.Services.AddSingleton(events);
 builder.Services.AddSingleton(holds);
+builder.Services.AddSingleton(appSettings);
 builder.Services.AddStages();
 builder.Services.AddChat(chat);
 builder.Services.AddRestaurant(restaurant);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Slices.Api.Common;
 using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
@@ -9,7 +10,7 @@ namespace Slices.Api.Features.Restaurant;
 // What a new reservation or a status change tells the world, written in the caller's transaction (outbox): the
 // accounting system gets the event, and the customer an email when they gave an address — with a cancel link
 // while the reservation can still be cancelled.
-public sealed class ReservationNotices(Outbox outbox, AccountingFeed accounting, CancelTokens tokens, IOptions<RestaurantOptions> options)
+public sealed class ReservationNotices(Outbox outbox, AccountingFeed accounting, CancelTokens tokens, IOptions<RestaurantOptions> options, AppSettings app)
 {
     public const string CancelPath = "/api/restaurant/reservations/cancel";
 
@@ -30,7 +31,7 @@ public sealed class ReservationNotices(Outbox outbox, AccountingFeed accounting,
     }
 
     public string CancelUrl(Reservation r) =>
-        $"{options.Value.PublicBaseUrl.TrimEnd('/')}{CancelPath}?token={Uri.EscapeDataString(tokens.Issue(r.Id, r.StartsAt))}";
+        app.Link($"{CancelPath}?token={Uri.EscapeDataString(tokens.Issue(r.Id, r.StartsAt))}");
 }
 
 // The customer's emails, one per status. Every inserted value is HTML-encoded by Format.

@@ -4,11 +4,9 @@ using Slices.Api.Common.Work;
 
 namespace Slices.Api.Features.Restaurant;
 
-// The `Restaurant:*` settings, and `App:PublicBaseUrl` for the links in emails.
+// The `Restaurant:*` settings.
 public sealed class RestaurantOptions : ICheckedSettings
 {
-    public const string DefaultPublicBaseUrl = "http://localhost:9000";
-
     public AccountingOptions Accounting { get; set; } = new();
 
     // Signs cancel links; unset, a key derived from `Jwt:SigningKey` (HKDF) is used.
@@ -16,9 +14,6 @@ public sealed class RestaurantOptions : ICheckedSettings
 
     // The restaurant's clock: times in emails, and the day of `?date=`. An IANA id.
     public string TimeZone { get; set; } = "UTC";
-
-    // Bound from `App:PublicBaseUrl`, not from this section.
-    public string PublicBaseUrl { get; set; } = DefaultPublicBaseUrl;
 
     // A method, not a property: the configuration binder reads properties, and this one may not exist yet.
     public TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
@@ -40,11 +35,6 @@ public sealed class RestaurantOptions : ICheckedSettings
             yield return "Restaurant:CancelTokenKey must be at least 32 bytes.";
         }
 
-        if (!WebhookDelivery.IsHttp(PublicBaseUrl))
-        {
-            yield return "App:PublicBaseUrl must be an absolute http(s) URL.";
-        }
-
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
         {
             yield return $"Restaurant:TimeZone '{TimeZone}' is not a known time zone.";
@@ -63,9 +53,8 @@ public sealed class AccountingOptions
 
 public static class RestaurantSetup
 {
-    // The `Restaurant:*` settings and `App:PublicBaseUrl`, read and checked once at start-up (Program.cs).
-    public static RestaurantOptions Load(IConfiguration config) => Settings.Section<RestaurantOptions>(config, "Restaurant",
-        o => o.PublicBaseUrl = config["App:PublicBaseUrl"] is { Length: > 0 } url ? url : RestaurantOptions.DefaultPublicBaseUrl);
+    // The `Restaurant:*` settings, read and checked once at start-up (Program.cs).
+    public static RestaurantOptions Load(IConfiguration config) => Settings.Section<RestaurantOptions>(config, "Restaurant");
 
     public static IServiceCollection AddRestaurant(this IServiceCollection services, RestaurantOptions options)
     {

@@ -1,11 +1,10 @@
 using System.Globalization;
 using Dapper;
-using Microsoft.Extensions.Options;
 using Npgsql;
+using Slices.Api.Common;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Work;
 using Slices.Api.Features.Holds;
-using Slices.Api.Features.Restaurant;
 using HoldRows = Slices.Api.Features.Holds.Holds;
 
 namespace Slices.Api.Features.Waitlists;
@@ -18,7 +17,7 @@ namespace Slices.Api.Features.Waitlists;
 // places the one before it took. When an offer ends unconfirmed, the hold's trigger marks the entry `lapsed` and
 // wakes the line again, so the place passes on.
 public sealed class OfferPlaces(
-    NpgsqlDataSource db, Jobs jobs, Outbox outbox, HoldSettings settings, IOptions<RestaurantOptions> app, TimeProvider clock) : IJobHandler
+    NpgsqlDataSource db, Jobs jobs, Outbox outbox, HoldSettings settings, AppSettings app, TimeProvider clock) : IJobHandler
 {
     public const string JobKind = "waitlist.offer";
 
@@ -167,7 +166,7 @@ public sealed class OfferPlaces(
 
     private EmailMessage OfferEmail(string to, string name, Hold hold, string what)
     {
-        var url = $"{app.Value.PublicBaseUrl.TrimEnd('/')}/api/holds/{hold.Id}";
+        var url = app.Link($"/api/holds/{hold.Id}");
         var until = hold.ExpiresAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         var greeting = name.Length > 0 ? $"Dear {name}," : "Hello,";
         var subject = $"A place is free for you: {what}";
