@@ -40,6 +40,29 @@ public sealed class StageWaitlistTests(SlicesFixture fx)
     }
 
     [Fact]
+    public async Task A_joined_entry_is_at_its_location_for_its_user_and_an_admin_and_404_for_anyone_else_or_once_left()
+    {
+        var s = await OfAsync(fx);
+        var (alice, bob, carol) = (await s.NewUserAsync(), await s.NewUserAsync(), await s.NewUserAsync());
+        var (stage, other) = (await s.NewStageAsync(), await s.NewStageAsync());
+        var date = FutureDate();
+        (await s.BookAsync(alice, stage, date, "10:00", "12:00")).Is(HttpStatusCode.Created);
+        (await s.JoinStageAsync(stage, carol, date, "10:00", "11:00")).Is(HttpStatusCode.Created);
+        var joined = (await s.JoinStageAsync(stage, bob, date, "11:00", "12:00")).Is(HttpStatusCode.Created);
+        var location = joined.Header("Location")!;
+
+        var mine = (await s.Api.GetAsync(location, bob.Token)).Is(HttpStatusCode.OK);
+        Assert.Equal((joined.Id, 2, "waiting", bob.Id), (mine.Id, mine.Body!["position"]!.GetValue<int>(), mine.Body["status"]!.GetValue<string>(), mine.Body["user"]!.GetValue<long>()));
+        Assert.Equal(joined.Id, (await s.Api.GetAsync(location, s.Admin)).Is(HttpStatusCode.OK).Id);
+        (await s.Api.GetAsync(location, carol.Token)).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await s.Api.GetAsync($"/api/stages/{other}/waitlist/{joined.Id}", bob.Token)).IsProblem(HttpStatusCode.NotFound, "not_found");
+        (await s.Api.GetAsync(location)).Is(HttpStatusCode.Unauthorized);
+
+        (await s.Api.DeleteAsync(location, bob.Token)).Is(HttpStatusCode.NoContent);
+        (await s.Api.GetAsync(location, bob.Token)).IsProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
     public async Task An_admin_sees_the_lines_in_order_others_their_own_entries_and_only_ones_own_entry_can_be_left()
     {
         var s = await OfAsync(fx);
