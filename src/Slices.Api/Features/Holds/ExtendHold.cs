@@ -47,10 +47,16 @@ public static class ExtendHold
 
     public sealed class Handler(NpgsqlDataSource db, Jobs jobs, TimeProvider clock) : ICommandHandler<ExtendHoldRequest, Result<Hold>>
     {
-        private const string Extend = $"""
-            UPDATE holds h SET expires_at = GREATEST(h.expires_at, LEAST(@now + make_interval(secs => @ttl), h.created_at + interval '1 hour'))
-            WHERE h.id = @id AND h.user_id = @user AND h.status = 'active' AND h.expires_at > @now
-            RETURNING {Holds.Columns}
+        // Extended and its new expiry queued in one statement.
+        private readonly string extend = $"""
+            WITH h AS (
+                UPDATE holds u SET expires_at = GREATEST(u.expires_at, LEAST(@now + make_interval(secs => @ttl), u.created_at + interval '1 hour'))
+                WHERE u.id = @id AND u.user_id = @user AND u.status = 'active' AND u.expires_at > @now
+                RETURNING *, xmin
+            ), expiry AS (
+                {Holds.QueueExpiry(jobs)}
+            )
+            SELECT {Holds.Columns} FROM h
             """;
 
         public async ValueTask<Result<Hold>> Handle(ExtendHoldRequest c, CancellationToken ct)
@@ -58,15 +64,9 @@ public static class ExtendHold
             var now = clock.GetUtcNow().UtcDateTime;
             var args = new { id = c.Id, user = c.Caller.Id, now, ttl = c.TtlSeconds ?? HoldSettings.DefaultTtlSeconds };
             return await db.InTransactionAsync<Result<Hold>>(async (conn, tx) =>
-            {
-                if ((await Holds.QueryAsync(conn, Extend, args, ct, tx)).SingleOrDefault()?.Value is not { } extended)
-                {
-                    return await Holds.NotActiveAsync(conn, tx, c.Id, c.Caller.Id, now, ct);
-                }
-
-                await Holds.ScheduleExpiryAsync(jobs, conn, tx, extended.Id, extended.ExpiresAt, ct);
-                return extended;
-            }, ct);
+                (await Holds.QueryAsync(conn, extend, args, ct, tx)).SingleOrDefault()?.Value is { } extended
+                    ? extended
+                    : await Holds.NotActiveAsync(conn, tx, c.Id, c.Caller.Id, now, ct), ct);
         }
     }
 }

@@ -115,9 +115,14 @@ public static class Holds
     // The first statement of every change of a hold's status that is not a write of its target (see db/0020).
     public const string LockTarget = "SELECT holds_lock_target(@id)";
 
-    // The trigger takes the place, or the statement fails with the constraint that refused it. The hold's expiry job is
-    // queued by the same statement (a job of its own per hold, as ScheduleExpiryAsync queues), and the user's other
-    // active holds (offers not counted) are counted in its snapshot, which does not hold the new row: the count a
+    // The hold's expiry, as a durable job queued by the statement that writes the hold (a `WITH` whose `h` is the hold
+    // as written, `RETURNING *, xmin`): made or extended, each time a job of its own for expires_at. The expiry is exact
+    // without it (see ExpireDue*); the job only records it and lets the place pass on to a waitlist. A job whose hold was
+    // extended past it, or has ended, finds nothing to do.
+    public static string QueueExpiry(Jobs jobs) => jobs.InsertEach(ExpireHold.JobKind, "h", "jsonb_build_object('hold', h.id)", "h.expires_at");
+
+    // The trigger takes the place, or the statement fails with the constraint that refused it. The user's other active
+    // holds (offers not counted) are counted in the statement's snapshot, which does not hold the new row: the count a
     // create compares with Holds:MaxActivePerUser (InsertAsync's lockUser).
     private static string Insert(Jobs jobs) => $"""
         WITH h AS (
@@ -127,7 +132,7 @@ public static class Holds
                     @Table, @StartsAt, @EndsAt, @expiresAt, @now)
             RETURNING *, xmin
         ), expiry AS (
-            {jobs.InsertEach(ExpireHold.JobKind, "h", "jsonb_build_object('hold', h.id)", "h.expires_at")}
+            {QueueExpiry(jobs)}
         )
         SELECT {Columns}, o.others, o.first_expiry
         FROM h, LATERAL (
@@ -186,11 +191,6 @@ public static class Holds
             { Status: HoldStatus.Active } => Failure.PreconditionFailed(),
             var h => Failure.Conflict("hold_not_active", $"The hold is {h.Status}; only an active hold can change."),
         };
-
-    // The hold's expiry, as a durable job: the expiry is exact without it (see ExpireDue*), the job only records it
-    // and lets the place pass on to a waitlist. An extension queues another one; the earlier one then finds nothing due.
-    public static Task ScheduleExpiryAsync(Jobs jobs, NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTime expiresAt, CancellationToken ct) =>
-        jobs.EnqueueAsync(conn, tx, ExpireHold.JobKind, new ExpireHold.ExpireHoldJob(id), new DateTimeOffset(expiresAt, TimeSpan.Zero), ct);
 
     private sealed record CountedRow(
         long Id, string Kind, string Status, bool Offer, long? Stage, DateOnly? Date, TimeOnly? StartTime, TimeOnly? EndTime, long? Training,
