@@ -39,7 +39,10 @@ public sealed class Credentials(NpgsqlDataSource db, Passwords passwords, TimePr
         var failures = await conn.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(RecentFailures, new { account, since }, cancellationToken: ct));
         if (failures >= MaxFailures)
         {
-            return new Failure(429, "too_many_attempts", "Too many failed log-ins for this account; try again later.");
+            return new Failure(429, "too_many_attempts", "Too many failed log-ins for this account; try again later.")
+            {
+                RetryAfterSeconds = (int)FailureWindow.TotalSeconds,
+            };
         }
 
         var user = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(FindUser, new { account }, cancellationToken: ct));

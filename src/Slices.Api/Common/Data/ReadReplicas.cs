@@ -58,12 +58,7 @@ public sealed record ReadReplicaSettings(IReadOnlyList<string> Hosts, TimeSpan M
         }
 
         // A standby that does not answer is skipped; a request that tries one first must not wait the primary's 5 s.
-        if (!all.ConnectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
-        {
-            one.Timeout = 1;
-        }
-
-        return Database.Tuned(one).ConnectionString;
+        return Database.Tuned(one, connectTimeout: 1).ConnectionString;
     }
 }
 
@@ -169,8 +164,6 @@ public sealed class Standby(string name, NpgsqlDataSource source)
 {
     private volatile Health? health;
     private bool? reportedFresh;
-
-    public string Name => name;
 
     public static Standby Create(string connectionString)
     {

@@ -56,8 +56,7 @@ public static class HttpPipeline
             o.OnRejected = async (ctx, _) =>
             {
                 var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? (int)Math.Ceiling(wait.TotalSeconds) : 60;
-                ctx.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await ProblemHandling.WriteAsync(ctx.HttpContext, new Failure(429, "rate_limited", $"Too many requests; retry after {retryAfter} s."));
+                await ProblemHandling.WriteAsync(ctx.HttpContext, new Failure(429, "rate_limited", $"Too many requests; retry after {retryAfter} s.") { RetryAfterSeconds = retryAfter });
             };
         });
         return services;

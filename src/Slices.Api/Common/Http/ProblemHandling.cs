@@ -56,10 +56,9 @@ public static partial class ProblemHandling
     {
         http.Response.StatusCode = failure.Status;
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = failure.Status, Detail = failure.Detail };
-        problem.Extensions["code"] = failure.Code;
-        if (failure.Errors is not null)
+        foreach (var (key, value) in failure.Extensions())
         {
-            problem.Extensions["errors"] = failure.Errors;
+            problem.Extensions[key] = value;
         }
 
         return http.RequestServices.GetRequiredService<IProblemDetailsService>()

@@ -28,7 +28,11 @@ public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDi
     // For a 429: when to ask again, sent as `Retry-After` (and `retry_after` in the body).
     public int? RetryAfterSeconds { get; init; }
 
-    public ProblemHttpResult ToProblem()
+    public ProblemHttpResult ToProblem() => TypedResults.Problem(detail: Detail, statusCode: Status, extensions: Extensions());
+
+    // The problem's members beyond RFC 9457's: `code`, `errors`, `retry_after` (ProblemHandling sends the last as the
+    // Retry-After header too), for every way a Failure is answered.
+    public Dictionary<string, object?> Extensions()
     {
         var extensions = new Dictionary<string, object?> { ["code"] = Code };
         if (Errors is not null)
@@ -41,7 +45,7 @@ public sealed record Failure(int Status, string Code, string Detail, IReadOnlyDi
             extensions[ProblemHandling.RetryAfterMember] = retryAfter;
         }
 
-        return TypedResults.Problem(detail: Detail, statusCode: Status, extensions: extensions);
+        return extensions;
     }
 }
 

@@ -68,7 +68,7 @@ public sealed class JobWorker(
 
     // Pending and due again, the interrupted run not counted, and the other instances' idle loops woken.
     private const string HandBack = $"""
-        WITH wake AS (SELECT pg_notify('{Jobs.Channel}', ''))
+        WITH wake AS ({Jobs.Notify})
         UPDATE jobs SET state = 'pending', run_at = @now, attempts = attempts - 1, last_error = @error,
             locked_until = NULL, lock_token = NULL, updated_at = @now
         FROM wake

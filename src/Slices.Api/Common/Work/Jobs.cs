@@ -25,7 +25,8 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
         j.locked_until, j.created_at, j.updated_at, j.finished_at
         """;
 
-    private const string Notify = $"SELECT pg_notify('{Channel}', '')";
+    // Wakes idle workers on every instance, sent with the transaction that makes a job due.
+    internal const string Notify = $"SELECT pg_notify('{Channel}', '')";
 
     // Payloads are written and read as the API writes JSON: snake_case members.
     public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
@@ -40,10 +41,7 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
         ArgumentNullException.ThrowIfNull(conn);
         ArgumentNullException.ThrowIfNull(payload);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
-        if (!kinds.Contains(kind))
-        {
-            throw new ArgumentException($"No job handler is registered for kind '{kind}'.", nameof(kind));
-        }
+        EnsureHandled(kind);
 
         const string insert = """
             INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, updated_at)
@@ -71,15 +69,20 @@ public sealed class Jobs(TimeProvider clock, IOptions<WorkOptions> options, JobK
     // wake-up: for jobs due later than Work:PollInterval, which idle workers find by themselves (see EnqueueAsync).
     public string InsertEach(string kind, string rows, string payload, string runAt)
     {
-        if (!kinds.Contains(kind))
-        {
-            throw new ArgumentException($"No job handler is registered for kind '{kind}'.", nameof(kind));
-        }
+        EnsureHandled(kind);
 
         return $"""
             INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, updated_at)
             SELECT '{kind.Replace("'", "''", StringComparison.Ordinal)}', {payload}, {runAt}, {options.Value.MaxAttempts}, @now, @now FROM {rows}
             """;
+    }
+
+    private void EnsureHandled(string kind)
+    {
+        if (!kinds.Contains(kind))
+        {
+            throw new ArgumentException($"No job handler is registered for kind '{kind}'.", nameof(kind));
+        }
     }
 
     // Puts a failed job back in the queue, due now, with a fresh set of attempts; false when it is not failed.

@@ -1,6 +1,7 @@
 using Dapper;
 using Mediator;
 using Npgsql;
+using HoldRows = Slices.Api.Features.Holds.Holds;
 
 namespace Slices.Api.Features.Admin;
 
@@ -20,7 +21,7 @@ public static class CountHoldsAndWaiting
         // Each count reads a partial index (holds_active_training, waitlist_entries_training_line).
         private const string Counts = $"""
             SELECT t.id AS training,
-                   (SELECT count(*) FROM holds h WHERE h.training_id = t.id AND {ListHoldsAndWaitlists.Keeps}) AS held,
+                   (SELECT count(*) FROM holds h WHERE h.training_id = t.id AND {HoldRows.Keeps}) AS held,
                    (SELECT count(*) FROM waitlist_entries w WHERE w.training_id = t.id AND w.status = 'waiting') AS waiting
             FROM unnest(@trainings) AS t (id)
             """;

@@ -3,6 +3,8 @@ using FluentValidation;
 using Mediator;
 using Npgsql;
 using Slices.Api.Features.Trainings;
+using Slices.Api.Features.Waitlists;
+using HoldRows = Slices.Api.Features.Holds.Holds;
 
 namespace Slices.Api.Features.Admin;
 
@@ -13,12 +15,6 @@ public static class ListHoldsAndWaitlists
 {
     // Trainings, and stage days, shown at most; the total says how many more there are.
     public const int MaxShown = 50;
-
-    // A hold `h` that still keeps its place; takes @now.
-    public const string Keeps = "h.status = 'active' AND h.expires_at > @now";
-
-    // An entry `w` still in line: waiting, or holding an offer.
-    public const string InLine = "w.status IN ('waiting', 'offered')";
 
     public sealed record ListHoldsAndWaitlistsQuery(DateOnly? DateFrom, DateOnly? DateTo) : IQuery<HoldsAndWaitlists>, IPeriodQuery;
 
@@ -48,8 +44,9 @@ public static class ListHoldsAndWaitlists
         private const string Trainings = $"""
             SELECT t.id, t.date, t.start_time, t.end_time, g.name AS group_name, t.capacity, t.enrolled, count(*) OVER () AS total
             FROM trainings t JOIN groups g ON g.id = t.group_id
-            WHERE t.id IN (SELECT h.training_id FROM holds h WHERE h.kind = 'training_place' AND {Keeps}
-                           UNION SELECT w.training_id FROM waitlist_entries w WHERE w.training_id IS NOT NULL AND {InLine})
+            WHERE t.id IN (SELECT h.training_id FROM holds h WHERE h.kind = 'training_place' AND {HoldRows.Keeps}
+                           UNION SELECT w.training_id FROM waitlist_entries w LEFT JOIN holds h ON h.id = w.hold_id
+                                 WHERE w.training_id IS NOT NULL AND {Waitlist.InLine})
               AND {Period.Sql}
             ORDER BY t.date, t.start_time, t.id
             LIMIT @limit
@@ -57,8 +54,9 @@ public static class ListHoldsAndWaitlists
 
         private const string StageDays = $"""
             SELECT d.stage_id AS stage, s.name AS stage_name, d.date, count(*) OVER () AS total
-            FROM (SELECT h.stage_id, h.date FROM holds h WHERE h.kind = 'stage_slot' AND {Keeps}
-                  UNION SELECT w.stage_id, w.date FROM waitlist_entries w WHERE w.stage_id IS NOT NULL AND {InLine}) d
+            FROM (SELECT h.stage_id, h.date FROM holds h WHERE h.kind = 'stage_slot' AND {HoldRows.Keeps}
+                  UNION SELECT w.stage_id, w.date FROM waitlist_entries w LEFT JOIN holds h ON h.id = w.hold_id
+                        WHERE w.stage_id IS NOT NULL AND {Waitlist.InLine}) d
             JOIN stages s ON s.id = d.stage_id
             WHERE (@DateFrom::date IS NULL OR d.date >= @DateFrom) AND (@DateTo::date IS NULL OR d.date <= @DateTo)
             ORDER BY d.date, s.name, d.stage_id
@@ -69,7 +67,7 @@ public static class ListHoldsAndWaitlists
             SELECT h.training_id, h.stage_id, h.date, h.id, h.user_id AS "user", u.username, h.kind, h.start_time, h.end_time,
                    h.expires_at, h.offer
             FROM holds h JOIN users u ON u.id = h.user_id
-            WHERE {Shown("h")} AND {Keeps}
+            WHERE {Shown("h")} AND {HoldRows.Keeps}
             ORDER BY h.expires_at, h.id
             """;
 
@@ -77,8 +75,8 @@ public static class ListHoldsAndWaitlists
             SELECT w.training_id, w.stage_id, w.date, w.id,
                    row_number() OVER (PARTITION BY w.training_id, w.stage_id, w.date ORDER BY w.id) AS position,
                    w.user_id AS "user", u.username, w.status, w.start_time, w.end_time, w.created_at, w.hold_id AS hold
-            FROM waitlist_entries w JOIN users u ON u.id = w.user_id
-            WHERE {Shown("w")} AND {InLine}
+            FROM waitlist_entries w JOIN users u ON u.id = w.user_id LEFT JOIN holds h ON h.id = w.hold_id
+            WHERE {Shown("w")} AND {Waitlist.InLine}
             ORDER BY w.id
             """;
 

@@ -21,13 +21,7 @@ public static class LogIn
                 {
                     var request = await FormOrJson.ReadAsync<LogInRequest>(http.Request, ct)
                         ?? throw new BadHttpRequestException("The request body is empty.");
-                    var result = await mediator.Send(request, ct);
-                    if (result.Failure?.Status == StatusCodes.Status429TooManyRequests)
-                    {
-                        http.Response.Headers.RetryAfter = ((int)Credentials.FailureWindow.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    }
-
-                    return result.ToHttp(TypedResults.Ok);
+                    return (await mediator.Send(request, ct)).ToHttp(TypedResults.Ok);
                 })
             .WithName("LogIn").WithTags("Auth").WithSummary("Log in with a username or email and a password (JSON or form)")
             .AllowAnonymous()

@@ -71,7 +71,9 @@ public static class ChatHistory
     }
 
     // May be a moment stale: reads from a standby when one is configured (ReadReplicas); new messages arrive on the socket.
-    public sealed class Handler(ReadReplicas replicas) : IQueryHandler<ChatHistoryQuery, Result<Page<ChatMessage>>>
+    // Who may read a room is not: that is the primary's answer, or a member removed a moment ago could read on from a
+    // standby that has not replayed the removal.
+    public sealed class Handler(NpgsqlDataSource db, ReadReplicas replicas) : IQueryHandler<ChatHistoryQuery, Result<Page<ChatMessage>>>
     {
         private const string InRoom = "m.room = @Room";
         private const string Between = """
@@ -80,16 +82,22 @@ public static class ChatHistory
             AND greatest(m.sender_id, m.recipient_id) = greatest(@CallerId, @WithUser::bigint)
             """;
 
-        public async ValueTask<Result<Page<ChatMessage>>> Handle(ChatHistoryQuery q, CancellationToken ct) =>
-            await replicas.ReadAsync(conn => ReadAsync(conn, q, ct), ct);
+        public async ValueTask<Result<Page<ChatMessage>>> Handle(ChatHistoryQuery q, CancellationToken ct)
+        {
+            if (q.Room is not null)
+            {
+                await using var primary = await db.OpenConnectionAsync(ct);
+                if (!await ChatRooms.MayUseAsync(primary, q.Room, q.CallerId, ct))
+                {
+                    return Failure.NotFound("Room");
+                }
+            }
+
+            return await replicas.ReadAsync(conn => ReadAsync(conn, q, ct), ct);
+        }
 
         private static async Task<Result<Page<ChatMessage>>> ReadAsync(NpgsqlConnection conn, ChatHistoryQuery q, CancellationToken ct)
         {
-            if (q.Room is not null && !await ChatRooms.MayUseAsync(conn, q.Room, q.CallerId, ct))
-            {
-                return Failure.NotFound("Room");
-            }
-
             if (q.WithUser is { } peer && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM users WHERE id = @peer)", new { peer }, cancellationToken: ct)))
             {
                 return Failure.NotFound("User");

@@ -70,6 +70,9 @@ public sealed class HoldSettings
 
 public static class Holds
 {
+    // A hold `h` that still keeps its place: active, and its time not up (whether or not its expiry job has run); takes @now.
+    public const string Keeps = "h.status = 'active' AND h.expires_at > @now";
+
     // Hold's columns of `holds h` and the row version, for Row; takes @now.
     public const string Columns = """
         h.id, h.kind,

@@ -99,10 +99,13 @@ public static class PlaceOrder
     {
         var cassettes = items.Select(i => i.Cassette).ToArray();
         var quantities = items.Select(i => i.Quantity).ToArray();
-        await conn.ExecuteAsync(new CommandDefinition(Lock, new { cassettes, now }, tx, cancellationToken: ct));
-        var stock = (await conn.QueryAsync<(long Id, int Quantity)>(new CommandDefinition(Stock, new { cassettes }, tx, cancellationToken: ct)))
-            .ToDictionary(s => s.Id, s => s.Quantity);
-        if (Unknown(items, stock) is { } unknown)
+        HashSet<long> found;
+        await using (var locked = await conn.QueryMultipleAsync(new CommandDefinition(Lock, new { cassettes, now }, tx, cancellationToken: ct)))
+        {
+            found = (await locked.ReadAsync<long>()).ToHashSet();
+        }
+
+        if (Unknown(items, found) is { } unknown)
         {
             return unknown;
         }
@@ -111,6 +114,9 @@ public static class PlaceOrder
             .ToDictionary(t => t.Id, t => t.Title);
         if (titles.Count < items.Count)
         {
+            // The short cassettes' rows were left as they were: their stock now is what the order found.
+            var stock = (await conn.QueryAsync<(long Id, int Quantity)>(new CommandDefinition(Stock, new { cassettes }, tx, cancellationToken: ct)))
+                .ToDictionary(s => s.Id, s => s.Quantity);
             return OutOfStock(items, stock, titles);
         }
 
@@ -126,9 +132,9 @@ public static class PlaceOrder
             await db.InTransactionAsync((conn, tx) => PlaceAsync(conn, tx, c.Caller.Id, c.Items!, clock.GetUtcNow().UtcDateTime, ct), ct);
     }
 
-    private static Failure? Unknown(IReadOnlyList<OrderLineRequest> items, Dictionary<long, int> stock)
+    private static Failure? Unknown(IReadOnlyList<OrderLineRequest> items, HashSet<long> found)
     {
-        var errors = items.Select((item, i) => (item, i)).Where(x => !stock.ContainsKey(x.item.Cassette))
+        var errors = items.Select((item, i) => (item, i)).Where(x => !found.Contains(x.item.Cassette))
             .ToDictionary(x => $"items[{x.i}].cassette", x => new[] { $"Cassette {x.item.Cassette} does not exist." });
         return errors.Count == 0 ? null : new Failure(400, "unknown_cassette", "The order names cassettes that do not exist.", errors);
     }

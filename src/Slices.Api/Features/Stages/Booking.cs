@@ -140,7 +140,7 @@ public static class Bookings
         const string inTheWay = """
             SELECT b.id, b.start_time, b.finish_time
             FROM bookings b
-            WHERE b.stage_id = @Stage AND b.active AND b.id <> @exceptId
+            WHERE b.stage_id = @Stage AND b.active AND b.id <> @exceptId AND b.hold_id IS NULL
               AND tsrange(b.date + b.start_time, b.date + b.finish_time, '[)')
                   && tsrange(@Date::date + @StartTime::time, @Date::date + @FinishTime::time, '[)')
             ORDER BY b.start_time, b.id

@@ -7,6 +7,7 @@ using Npgsql;
 using Slices.Api.Common.Auth;
 using Slices.Api.Common.Data;
 using Slices.Api.Common.Http;
+using Slices.Api.Features.Waitlists;
 
 [assembly: PgConstraint("training_enrollments_pkey", 409, "already_enrolled", "You are already enrolled in this training.")]
 [assembly: PgConstraint("trainings_within_capacity", 409, "training_full", "The training has no free place: its capacity would be exceeded.")]
@@ -77,7 +78,7 @@ public static class EnrollInTraining
             }
 
             return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(WaitingForMember, args, tx, cancellationToken: ct))
-                ? Failure.Conflict("training_full", "People are waiting for a place in this training: join its waitlist (POST /api/trainings/{id}/waitlist).")
+                ? Waitlist.PeopleWaiting
                 : new Failure(StatusCodes.Status403Forbidden, "not_a_group_member", "Only members of the training's group can enrol.");
         }
 

@@ -26,6 +26,7 @@ public static class JoinStageWaitlist
         [JsonIgnore]
         public Caller Caller { get; init; }
 
+        [JsonIgnore]
         public TimeOnly? End => EndTime ?? FinishTime;
     }
 

@@ -24,7 +24,7 @@ public static class Waitlist
 
     // Still in line: waiting, or holding an offer whose time is not up (an offer past expires_at has lapsed for the
     // client, whether or not its expiry job has run yet). Takes @now; `w` is the entry, `h` its hold.
-    private const string InLine = "(w.status = 'waiting' OR (w.status = 'offered' AND h.status = 'active' AND h.expires_at > @now))";
+    public const string InLine = $"(w.status = 'waiting' OR (w.status = 'offered' AND {HoldRows.Keeps}))";
 
     // The line of training @training in order; @all: everyone's entries, otherwise the caller's (@caller) only.
     private const string TrainingLine = $"""
@@ -53,10 +53,16 @@ public static class Waitlist
     // released — its trigger gives the place back and wakes the line, so the place passes to the next person. Run under
     // the target's lock (training or stage row, then the hold, as Holds.LockTarget orders them), after its due holds
     // went; false when the caller is not in that line.
+    // One statement: the hold's trigger runs after it and finds the entry `left` already, not to be marked lapsed.
     private const string Leave = """
-        UPDATE waitlist_entries SET status = 'left', updated_at = @now
-        WHERE user_id = @caller AND status IN ('waiting', 'offered') AND (training_id = @training OR id = @entry)
-        RETURNING hold_id
+        WITH gone AS (
+            UPDATE waitlist_entries SET status = 'left', updated_at = @now
+            WHERE user_id = @caller AND status IN ('waiting', 'offered') AND (training_id = @training OR id = @entry)
+            RETURNING hold_id
+        ), released AS (
+            UPDATE holds SET status = 'released', ended_at = @now WHERE id IN (SELECT hold_id FROM gone) AND status = 'active'
+        )
+        SELECT EXISTS (SELECT 1 FROM gone)
         """;
 
     // Whether an active booking or a live hold's placeholder stands in the way of the slot (@stage, @date, @start, @end).
@@ -67,8 +73,6 @@ public static class Waitlist
                        WHERE b.stage_id = @stage AND b.date = @date AND b.active AND b.start_time < @end AND @start < b.finish_time)
         """;
 
-    private const string ReleaseOffer = "UPDATE holds SET status = 'released', ended_at = @now WHERE id = @hold AND status = 'active'";
-
     // Under the training's row lock, before a place is taken by anyone but the waitlist's offers: the training's due
     // holds let go, then no place while anyone waits for one — a freed place is theirs (OfferPlaces), first come first served.
     public static async Task<Failure?> RefuseWhileWaitingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long training, DateTime now, CancellationToken ct)
@@ -76,9 +80,13 @@ public static class Waitlist
         var args = new { training, now };
         await HoldRows.ExpireDueAsync(conn, tx, HoldRows.ExpireDueTrainingPlaces, args, ct);
         return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(Waiting, args, tx, cancellationToken: ct))
-            ? Failure.Conflict("training_full", "People are waiting for a place in this training: join its waitlist (POST /api/trainings/{id}/waitlist).")
+            ? PeopleWaiting
             : null;
     }
+
+    // A place taken while people wait for one: theirs, first come first served (the enrolment says it too).
+    public static Failure PeopleWaiting { get; } =
+        Failure.Conflict("training_full", "People are waiting for a place in this training: join its waitlist (POST /api/trainings/{id}/waitlist).");
 
     public static async Task<List<TrainingWaitlistEntry>> TrainingLineAsync(
         NpgsqlConnection conn, long training, long caller, bool all, DateTime now, CancellationToken ct, NpgsqlTransaction? tx = null) =>
@@ -89,14 +97,6 @@ public static class Waitlist
         (await conn.QueryAsync<StageWaitlistEntry>(new CommandDefinition(StageLine, new { stage, caller, all, entry, now }, tx, cancellationToken: ct))).ToList();
 
     // See Leave: the caller's place in training's line, or their entry.
-    public static async Task<bool> LeaveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long caller, long? training, long? entry, DateTime now, CancellationToken ct)
-    {
-        var left = (await conn.QueryAsync<long?>(new CommandDefinition(Leave, new { caller, training, entry, now }, tx, cancellationToken: ct))).ToList();
-        foreach (var hold in left.OfType<long>())
-        {
-            await conn.ExecuteAsync(new CommandDefinition(ReleaseOffer, new { hold, now }, tx, cancellationToken: ct));
-        }
-
-        return left.Count > 0;
-    }
+    public static Task<bool> LeaveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long caller, long? training, long? entry, DateTime now, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<bool>(new CommandDefinition(Leave, new { caller, training, entry, now }, tx, cancellationToken: ct));
 }
